@@ -1,0 +1,81 @@
+import { isLeft } from 'fp-ts/lib/Either';
+import type * as t from 'io-ts';
+import { DecodeError, InvalidRequestError, type EventName, type OperationName } from '../errors';
+
+/**
+ * The codec edge: every decode and encode in the library goes through here, so `Either` never leaves
+ * src/codecs and every failure becomes a typed error with readable issue lines.
+ */
+
+// Only these containers name a real path segment; intersections, unions and refinements add index keys.
+const pathContainers = new Set(['InterfaceType', 'PartialType', 'StrictType', 'DictionaryType', 'ArrayType', 'TupleType']);
+
+const tagOf = (decoder: t.Decoder<unknown, unknown>): string | undefined => {
+  const tag: unknown = '_tag' in decoder ? decoder._tag : undefined;
+  return typeof tag === 'string' ? tag : undefined;
+};
+
+const show = (value: unknown): string => {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+};
+
+/** Turns io-ts errors into lines like `jobId: expected JobId, got "a/b"`. */
+export const report = (errors: t.Errors): string[] => {
+  const lines = errors.map((error) => {
+    const path: string[] = [];
+    error.context.forEach((entry, i) => {
+      const parent = i > 0 ? error.context[i - 1] : undefined;
+      if (parent !== undefined && pathContainers.has(tagOf(parent.type) ?? '')) path.push(entry.key);
+    });
+    const expected = error.context[error.context.length - 1]?.type.name ?? 'value';
+    return `${path.length > 0 ? path.join('.') : '(root)'}: ${error.message ?? `expected ${expected}, got ${show(error.value)}`}`;
+  });
+  return [...new Set(lines)];
+};
+
+/** Validates a caller's request and returns it with its wire form; throws {@link InvalidRequestError}. */
+export const encodeRequest = <A, O>(codec: t.Type<A, O>, request: unknown, operation: OperationName): { value: A; wire: O } => {
+  const result = codec.decode(request);
+  if (isLeft(result)) throw new InvalidRequestError(report(result.left), { operation });
+  return { value: result.right, wire: codec.encode(result.right) };
+};
+
+/** Where a payload came from, for the {@link DecodeError} it may raise. */
+export interface PayloadSource {
+  readonly operation?: OperationName | EventName;
+  /** The payload as received. */
+  readonly payload: string;
+  readonly topic?: string;
+}
+
+/** Decodes a parsed payload; throws {@link DecodeError}. */
+export const decodePayload = <A>(codec: t.Decoder<unknown, A>, value: unknown, source: PayloadSource): A => {
+  const result = codec.decode(value);
+  if (isLeft(result)) throw new DecodeError({ ...source, codec: codec.name, issues: report(result.left) });
+  return result.right;
+};
+
+/** The outcome of {@link parseJson}. */
+export type Parsed = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string };
+
+/** Parses JSON text without throwing. */
+export const parseJson = (text: string): Parsed => {
+  try {
+    const value: unknown = JSON.parse(text);
+    return { ok: true, value };
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : 'invalid JSON' };
+  }
+};
+
+/** Decodes an already parsed payload; throws {@link DecodeError} if it was not JSON or fails `codec`. */
+export const decodeParsed = <A>(codec: t.Decoder<unknown, A>, body: Parsed, source: PayloadSource): A => {
+  if (!body.ok) throw new DecodeError({ ...source, codec: codec.name, issues: [`(root): not JSON: ${body.message}`] });
+  return decodePayload(codec, body.value, source);
+};
+
+/** Parses and decodes a payload; throws {@link DecodeError} if it is not JSON or fails `codec`. */
+export const decodeJson = <A>(codec: t.Decoder<unknown, A>, source: PayloadSource): A =>
+  decodeParsed(codec, parseJson(source.payload), source);

@@ -1,0 +1,23 @@
+import * as t from 'io-ts';
+import { JobExecutionSummary, jobExecution, type DocumentCodec } from './job-execution';
+import { EpochSeconds } from './primitives';
+
+/** The two notifications (../shared/spec/jobs-api.md §2.4), as tolerant readers. */
+
+/** `notify`: the pending executions by status; `jobs` is `{}` when nothing is pending. */
+export const JobExecutionsChangedEvent = t.type(
+  {
+    jobs: t.partial({ IN_PROGRESS: t.array(JobExecutionSummary), QUEUED: t.array(JobExecutionSummary) }),
+    timestamp: EpochSeconds,
+  },
+  'JobExecutionsChangedEvent',
+);
+export type JobExecutionsChangedEvent = t.TypeOf<typeof JobExecutionsChangedEvent>;
+
+/** `notify-next`: the execution Describe(`$next`) would now return; no `execution` when the queue is empty. */
+export const nextJobExecutionChangedEvent = <D>(document: DocumentCodec<D>) =>
+  t.intersection(
+    [t.type({ timestamp: EpochSeconds }), t.partial({ execution: jobExecution(document) })],
+    'NextJobExecutionChangedEvent',
+  );
+export type NextJobExecutionChangedEvent<D = unknown> = t.TypeOf<ReturnType<typeof nextJobExecutionChangedEvent<D>>>;

@@ -1,0 +1,28 @@
+import * as t from 'io-ts';
+import { parseJson } from './decode';
+import type { DocumentCodec } from './job-execution';
+
+/**
+ * What differs on the HTTPS API: the job document is a JSON string (0–32768 characters) instead of an
+ * embedded object, and errors are `{"message"}` bodies named by the `x-amzn-ErrorType` header.
+ */
+
+/** A JSON text on the wire, its parsed value in the domain. */
+export const JsonFromString = new t.Type<unknown, string, unknown>(
+  'JsonFromString',
+  (_u): _u is unknown => true,
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c, 'expected a JSON string');
+    if (u.length > 32_768) return t.failure(u, c, 'job document longer than 32768 characters');
+    const parsed = parseJson(u);
+    return parsed.ok ? t.success(parsed.value) : t.failure(u, c, `not JSON: ${parsed.message}`);
+  },
+  (value) => JSON.stringify(value),
+);
+
+/** The caller's document codec as the HTTPS API carries documents: parse the string, then check it. */
+export const httpDocument = <D>(document: DocumentCodec<D>): DocumentCodec<D> => JsonFromString.pipe(document, document.name);
+
+/** An HTTP error body. */
+export const HttpErrorBody = t.partial({ message: t.string, Message: t.string, code: t.string, __type: t.string }, 'HttpErrorBody');
+export type HttpErrorBody = t.TypeOf<typeof HttpErrorBody>;

@@ -1,0 +1,84 @@
+import * as t from 'io-ts';
+import { JobExecutionState, JobExecutionSummary, jobExecution, type DocumentCodec } from './job-execution';
+import { EpochSeconds } from './primitives';
+
+/**
+ * Accepted replies of the four operations and the rejected ErrorResponse, as tolerant readers. The same
+ * codecs read MQTT and HTTPS replies: HTTPS has no `timestamp` or `clientToken`, and its job document is a
+ * string, which the transport's document codec parses (see `httpDocument`).
+ */
+
+/** A codec that reads a missing value as `fallback`. */
+export const withDefault = <C extends t.Mixed>(codec: C, fallback: t.TypeOf<C>): t.Type<t.TypeOf<C>, t.OutputOf<C>> =>
+  new t.Type(codec.name, codec.is, (u, c) => (u === undefined ? t.success(fallback) : codec.validate(u, c)), codec.encode);
+
+/** Fields every MQTT reply carries. */
+const ReplyMeta = t.partial({ timestamp: EpochSeconds, clientToken: t.string });
+
+/** GetPendingJobExecutions accepted reply; both lists are always present (empty when nothing is pending). */
+export const GetPendingJobExecutionsResponse = t.intersection(
+  [
+    t.type({
+      inProgressJobs: withDefault(t.array(JobExecutionSummary), []),
+      queuedJobs: withDefault(t.array(JobExecutionSummary), []),
+    }),
+    ReplyMeta,
+  ],
+  'GetPendingJobExecutionsResponse',
+);
+export type GetPendingJobExecutionsResponse = t.TypeOf<typeof GetPendingJobExecutionsResponse>;
+
+/** An accepted reply that may carry one execution (StartNext and Describe); absent when nothing matched. */
+const executionReply = <D>(document: DocumentCodec<D>, name: string) =>
+  t.intersection([t.partial({ execution: jobExecution(document) }), ReplyMeta], name);
+
+/** StartNextPendingJobExecution accepted reply; no `execution` when nothing is pending. */
+export const startNextPendingJobExecutionResponse = <D>(document: DocumentCodec<D>) =>
+  executionReply(document, 'StartNextPendingJobExecutionResponse');
+export type StartNextPendingJobExecutionResponse<D = unknown> = t.TypeOf<
+  ReturnType<typeof startNextPendingJobExecutionResponse<D>>
+>;
+
+/** DescribeJobExecution accepted reply; no `execution` when `$next` finds nothing pending. */
+export const describeJobExecutionResponse = <D>(document: DocumentCodec<D>) =>
+  executionReply(document, 'DescribeJobExecutionResponse');
+export type DescribeJobExecutionResponse<D = unknown> = t.TypeOf<ReturnType<typeof describeJobExecutionResponse<D>>>;
+
+/** UpdateJobExecution accepted reply; `executionState` and `jobDocument` only when asked for. */
+export const updateJobExecutionResponse = <D>(document: DocumentCodec<D>) =>
+  t.intersection(
+    [t.partial({ executionState: JobExecutionState, jobDocument: document }), ReplyMeta],
+    'UpdateJobExecutionResponse',
+  );
+export type UpdateJobExecutionResponse<D = unknown> = t.TypeOf<ReturnType<typeof updateJobExecutionResponse<D>>>;
+
+/** The rejection codes AWS documents; the service may add more, so `code` decodes as any string. */
+export const RejectedErrorCode = t.keyof(
+  {
+    InvalidTopic: null,
+    InvalidJson: null,
+    InvalidRequest: null,
+    InvalidStateTransition: null,
+    ResourceNotFound: null,
+    VersionMismatch: null,
+    InternalError: null,
+    RequestThrottled: null,
+    TerminalStateReached: null,
+  },
+  'RejectedErrorCode',
+);
+export type RejectedErrorCode = t.TypeOf<typeof RejectedErrorCode>;
+
+/** True when `code` is one of the documented {@link RejectedErrorCode}s. */
+export const isKnownRejectedErrorCode = (code: string): code is RejectedErrorCode => RejectedErrorCode.is(code);
+
+/** The ErrorResponse on `…/rejected`. */
+export const RejectedResponse = t.intersection(
+  [
+    t.type({ code: t.string, message: withDefault(t.string, '') }),
+    t.partial({ executionState: JobExecutionState }),
+    ReplyMeta,
+  ],
+  'RejectedResponse',
+);
+export type RejectedResponse = t.TypeOf<typeof RejectedResponse>;

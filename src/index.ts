@@ -1,0 +1,62 @@
+/**
+ * iot-jobs-rx: the AWS IoT Jobs device API as RxJS Observables, over MQTT (and HTTPS), with every payload
+ * checked by io-ts codecs.
+ */
+export { createJobsClient, type JobsClient, type JobsClientOptions } from './client';
+export {
+  DecodeError,
+  InvalidRequestError,
+  JobsError,
+  RejectedError,
+  RequestTimeoutError,
+  TransportError,
+  isJobsError,
+  type DecodeErrorOptions,
+  type EventName,
+  type JobsErrorOptions,
+  type OperationName,
+  type RejectedErrorOptions,
+  type RejectedExecutionState,
+  type TransportErrorOptions,
+} from './errors';
+export { mqttTransport, type MqttTransportOptions } from './transport/mqtt';
+export { connectMqtt, type ConnectMqttOptions } from './transport/connect-mqtt';
+export { fromMqttClient, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './transport/mqtt-port';
+export type { Call, DocumentEncoding, EventMessage, JobsTransport, JsonObject, Reply } from './transport/transport';
+export {
+  eventTopic,
+  jobsPrefix,
+  matchesFilter,
+  parseJobsTopic,
+  replyFilter,
+  replyTopic,
+  requestTopic,
+  type JobsTopic,
+  type Outcome,
+} from './transport/topics';
+export {
+  DeviceStatus,
+  JobExecutionState,
+  JobExecutionStatus,
+  JobExecutionSummary,
+  isTerminalStatus,
+  jobExecution,
+  type DocumentCodec,
+  type JobExecution,
+} from './codecs/job-execution';
+export { JobId, JobIdOrNext, StatusDetails, ThingName, isJobId, isThingName, statusDetailsValueMaxLength } from './codecs/primitives';
+export type {
+  DescribeJobExecutionRequest,
+  GetPendingJobExecutionsRequest,
+  StartNextPendingJobExecutionRequest,
+  UpdateJobExecutionRequest,
+} from './codecs/requests';
+export {
+  RejectedErrorCode,
+  isKnownRejectedErrorCode,
+  type DescribeJobExecutionResponse,
+  type GetPendingJobExecutionsResponse,
+  type StartNextPendingJobExecutionResponse,
+  type UpdateJobExecutionResponse,
+} from './codecs/responses';
+export type { JobExecutionsChangedEvent, NextJobExecutionChangedEvent } from './codecs/events';

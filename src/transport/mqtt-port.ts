@@ -1,0 +1,100 @@
+import type { MqttClient } from 'mqtt';
+import { Observable } from 'rxjs';
+import { TransportError } from '../errors';
+import { matchesFilter } from './topics';
+
+/**
+ * The narrow MQTT seam of the library: what the Jobs transport needs of an MQTT client, and nothing else.
+ * The mqtt.js adapter below is, with connect-mqtt.ts, the only code that touches mqtt.js; other clients
+ * (aws-crt, a test fake) implement the same interface.
+ */
+
+/** An inbound MQTT message. */
+export interface MqttMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+}
+
+/** What a subscription emits: first `subscribed` (after the SUBACK), then each matching message. */
+export type SubscriptionEvent = { readonly kind: 'subscribed' } | { readonly kind: 'message'; readonly message: MqttMessage };
+
+/**
+ * Connection changes the transport reacts to: `down` when the session is lost, `up` when it is back,
+ * `end` when the client is closed for good (subscriptions are then released at once, not after a linger).
+ */
+export type ConnectionState = 'up' | 'down' | 'end';
+
+/** The MQTT operations the Jobs transport uses. */
+export interface MqttPort {
+  /**
+   * Subscribing sends SUBSCRIBE (QoS 1) for `filter`; the Observable emits `subscribed` once the broker
+   * grants it, then every message whose topic matches `filter`. Unsubscribing sends UNSUBSCRIBE.
+   * Errors with `TransportError` when the broker refuses the filter or the client cannot subscribe.
+   */
+  subscribe(filter: string): Observable<SubscriptionEvent>;
+  /** Publishes at QoS 1; emits once and completes when the broker acknowledges. Errors with `TransportError`. */
+  publish(topic: string, payload: string): Observable<void>;
+  /** Connection changes after the port was created; absent when the client cannot report them. */
+  readonly connection$?: Observable<ConnectionState>;
+}
+
+/** True when `client` is an MqttPort rather than an mqtt.js client (which has the `…Async` verbs). */
+export const isMqttPort = (client: MqttClient | MqttPort): client is MqttPort =>
+  !('subscribeAsync' in client && 'publishAsync' in client);
+
+const toTransportError = (what: string, error: Error): TransportError => {
+  const code: unknown = 'code' in error ? error.code : undefined;
+  return new TransportError(`${what}: ${error.message}`, {
+    cause: error,
+    ...(typeof code === 'number' ? { reasonCode: code } : {}),
+  });
+};
+
+/** Adapts a connected (or connecting) mqtt.js client. Reconnect and resubscribe stay with mqtt.js. */
+export const fromMqttClient = (client: MqttClient): MqttPort => ({
+  subscribe: (filter) =>
+    new Observable<SubscriptionEvent>((subscriber) => {
+      const onMessage = (topic: string, payload: Buffer): void => {
+        if (matchesFilter(filter, topic)) subscriber.next({ kind: 'message', message: { topic, payload } });
+      };
+      client.on('message', onMessage);
+      client.subscribe(filter, { qos: 1 }, (error) => {
+        if (error) subscriber.error(toTransportError(`subscribe ${filter}`, error));
+        else subscriber.next({ kind: 'subscribed' });
+      });
+      return () => {
+        client.removeListener('message', onMessage);
+        // An UNSUBSCRIBE that cannot be sent (client ended) has nothing left to undo.
+        if (!client.disconnecting && !client.disconnected) client.unsubscribe(filter, () => undefined);
+      };
+    }),
+  publish: (topic, payload) =>
+    new Observable<void>((subscriber) => {
+      client.publish(topic, payload, { qos: 1 }, (error) => {
+        if (error) subscriber.error(toTransportError(`publish ${topic}`, error));
+        else {
+          subscriber.next();
+          subscriber.complete();
+        }
+      });
+    }),
+  connection$: new Observable<ConnectionState>((subscriber) => {
+    const up = (): void => {
+      subscriber.next('up');
+    };
+    const down = (): void => {
+      subscriber.next('down');
+    };
+    const end = (): void => {
+      subscriber.next('end');
+    };
+    client.on('connect', up);
+    client.on('close', down);
+    client.on('end', end);
+    return () => {
+      client.removeListener('connect', up);
+      client.removeListener('close', down);
+      client.removeListener('end', end);
+    };
+  }),
+});

@@ -1,0 +1,99 @@
+import { firstValueFrom, take, toArray } from 'rxjs';
+import * as t from 'io-ts';
+import type { MqttClient } from 'mqtt';
+import {
+  DecodeError,
+  InvalidRequestError,
+  RejectedError,
+  RequestTimeoutError,
+  connectMqtt,
+  createJobsClient,
+  mqttTransport,
+} from '../../src';
+import { startBroker, type TestBroker } from '../helpers/broker';
+import { startResponder, type Responder } from '../helpers/responder';
+
+describe('JobsClient over MQTT on a real broker', () => {
+  let broker: TestBroker;
+  let responder: Responder;
+  let client: MqttClient;
+
+  beforeEach(async () => {
+    broker = await startBroker();
+    responder = await startResponder(broker.url);
+    client = await connectMqtt({ url: broker.url, clientId: 'thing-A' });
+  });
+
+  afterEach(async () => {
+    await client.endAsync(true);
+    await responder.close();
+    await broker.close();
+  });
+
+  it('mqtt client - runs the four operations end to end', async () => {
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client, { lingerMs: 0 }) });
+    responder.addJob('thing-A', 'job-1', { operation: 'reboot' });
+    const pending = await firstValueFrom(jobs.getPendingJobExecutions());
+    expect(pending.queuedJobs.map((j) => j.jobId)).toEqual(['job-1']);
+    expect(pending.queuedJobs[0]?.queuedAt).toBeInstanceOf(Date);
+
+    const started = await firstValueFrom(jobs.startNextPendingJobExecution({ statusDetails: { step: 'download' } }));
+    expect(started.execution).toMatchObject({ jobId: 'job-1', status: 'IN_PROGRESS', versionNumber: 2, jobDocument: { operation: 'reboot' } });
+
+    const described = await firstValueFrom(jobs.describeJobExecution({ jobId: '$next' }));
+    expect(described.execution?.statusDetails).toEqual({ step: 'download' });
+
+    const updated = await firstValueFrom(
+      jobs.updateJobExecution({ jobId: 'job-1', status: 'SUCCEEDED', expectedVersion: 2, includeJobExecutionState: true }),
+    );
+    expect(updated.executionState).toEqual({ status: 'SUCCEEDED', versionNumber: 3, statusDetails: { step: 'download' } });
+  });
+
+  it('mqtt client - rejections carry code and executionState', async () => {
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client) });
+    responder.addJob('thing-A', 'job-1', {});
+    const error: unknown = await firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', expectedVersion: 7 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RejectedError);
+    expect(error).toMatchObject({ code: 'VersionMismatch', executionState: { status: 'QUEUED', versionNumber: 1 } });
+    await expect(firstValueFrom(jobs.describeJobExecution({ jobId: 'nope' }))).rejects.toMatchObject({ name: 'RejectedError', code: 'ResourceNotFound' });
+  });
+
+  it('mqtt client - refuses invalid names before any I/O', async () => {
+    const published: string[] = [];
+    client.on('packetsend', (packet: { cmd: string }) => published.push(packet.cmd));
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client) });
+    await expect(firstValueFrom(jobs.describeJobExecution({ jobId: 'a/#' }))).rejects.toBeInstanceOf(InvalidRequestError);
+    expect(published).toEqual([]);
+    expect(() => createJobsClient({ thingName: 'thing/+', transport: mqttTransport(client) })).toThrow(InvalidRequestError);
+  });
+
+  it('mqtt client - a request with no reply ends with RequestTimeoutError', async () => {
+    responder.silence.add('getPendingJobExecutions');
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 200 });
+    await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toBeInstanceOf(RequestTimeoutError);
+  });
+
+  it('mqtt client - streams notify and notify-next with typed documents', async () => {
+    const Doc = t.type({ operation: t.string });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), jobDocument: Doc });
+    const next = firstValueFrom(jobs.nextJobExecutionChanged().pipe(take(2), toArray()));
+    const changed = firstValueFrom(jobs.jobExecutionsChanged().pipe(take(1)));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // subscriptions granted
+    responder.addJob('thing-A', 'job-1', { operation: 'install' });
+    responder.addJob('thing-A', 'job-2', { operation: 'reboot' });
+    const [first, second] = await next;
+    expect(first?.execution?.jobDocument?.operation).toBe('install');
+    expect(second?.execution?.jobId).toBe('job-1');
+    expect((await changed).jobs.QUEUED?.map((j) => j.jobId)).toEqual(['job-1']);
+  });
+
+  it('mqtt client - a malformed event errors its stream with DecodeError', async () => {
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client) });
+    const next = firstValueFrom(jobs.nextJobExecutionChanged());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await responder.publishRaw('$aws/things/thing-A/jobs/notify-next', '{"timestamp":"yesterday"}');
+    const error: unknown = await next.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DecodeError);
+    expect(error).toMatchObject({ topic: '$aws/things/thing-A/jobs/notify-next', issues: ['timestamp: expected EpochSeconds, got "yesterday"'] });
+  });
+});
