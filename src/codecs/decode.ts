@@ -15,22 +15,30 @@ const tagOf = (decoder: t.Decoder<unknown, unknown>): string | undefined => {
   return typeof tag === 'string' ? tag : undefined;
 };
 
+const stringify = (value: unknown): string | undefined => JSON.stringify(value);
+
 const show = (value: unknown): string => {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
+  const text = stringify(value) ?? typeof value;
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 
-/** Turns io-ts errors into lines like `jobId: expected JobId, got "a/b"`. */
+/**
+ * Turns io-ts errors into lines like `jobId: expected JobId, got "a/b"`. A failed union reports once, by
+ * the union's name, instead of once per member.
+ */
 export const report = (errors: t.Errors): string[] => {
   const lines = errors.map((error) => {
     const path: string[] = [];
-    error.context.forEach((entry, i) => {
+    let expected = 'value';
+    for (const [i, entry] of error.context.entries()) {
       const parent = i > 0 ? error.context[i - 1] : undefined;
       if (parent !== undefined && pathContainers.has(tagOf(parent.type) ?? '')) path.push(entry.key);
-    });
-    const expected = error.context[error.context.length - 1]?.type.name ?? 'value';
-    return `${path.length > 0 ? path.join('.') : '(root)'}: ${error.message ?? `expected ${expected}, got ${show(error.value)}`}`;
+      expected = entry.type.name;
+      if (tagOf(entry.type) === 'UnionType') break;
+    }
+    const at = path.length > 0 ? path.join('.') : '(root)';
+    return `${at}: ${error.message ?? `expected ${expected}, got ${show(error.value)}`}`;
   });
   return [...new Set(lines)];
 };

@@ -10,7 +10,7 @@ import type { DocumentCodec } from './job-execution';
 /** A JSON text on the wire, its parsed value in the domain. */
 export const JsonFromString = new t.Type<unknown, string, unknown>(
   'JsonFromString',
-  (_u): _u is unknown => true,
+  t.unknown.is,
   (u, c) => {
     if (typeof u !== 'string') return t.failure(u, c, 'expected a JSON string');
     if (u.length > 32_768) return t.failure(u, c, 'job document longer than 32768 characters');

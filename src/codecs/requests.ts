@@ -55,8 +55,8 @@ export const UpdateJobExecutionRequest = t.exact(
 // What callers write: the wire shape with plain strings (the codec checks the brands), minus the token.
 type CallerRequest<C extends t.Mixed> = Omit<t.OutputOf<C>, 'clientToken'>;
 
-/** Options of GetPendingJobExecutions (none today beyond the pipeline's own). */
-export type GetPendingJobExecutionsRequest = CallerRequest<typeof GetPendingJobExecutionsRequest>;
+/** Options of GetPendingJobExecutions: none (the pipeline adds the clientToken). */
+export type GetPendingJobExecutionsRequest = Readonly<Record<string, never>>;
 /** Options of StartNextPendingJobExecution. */
 export type StartNextPendingJobExecutionRequest = CallerRequest<typeof StartNextPendingJobExecutionRequest>;
 /** Options of DescribeJobExecution. */

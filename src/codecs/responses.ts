@@ -9,7 +9,7 @@ import { EpochSeconds } from './primitives';
  */
 
 /** A codec that reads a missing value as `fallback`. */
-export const withDefault = <C extends t.Mixed>(codec: C, fallback: t.TypeOf<C>): t.Type<t.TypeOf<C>, t.OutputOf<C>> =>
+export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: A): t.Type<A, O> =>
   new t.Type(codec.name, codec.is, (u, c) => (u === undefined ? t.success(fallback) : codec.validate(u, c)), codec.encode);
 
 /** Fields every MQTT reply carries. */

@@ -14,6 +14,7 @@ import {
   race,
   scan,
   share,
+  take,
   timer,
 } from 'rxjs';
 import { parseJson, type Parsed } from '../codecs/decode';
@@ -82,7 +83,16 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
   const shared = new Map<string, Observable<FamilyState>>();
   const events = new Map<string, Observable<EventMessage>>();
   // Linger after the last user leaves, but not past the client's end: a pending timer would keep Node alive.
-  const ended$ = (port.connection$ ?? EMPTY).pipe(filter((state) => state === 'end'));
+  // Watched from the start (one listener), so an end that came before the last user left still counts.
+  const ended$ = new ReplaySubject<void>(1);
+  (port.connection$ ?? EMPTY)
+    .pipe(
+      filter((state) => state === 'end'),
+      take(1),
+    )
+    .subscribe(() => {
+      ended$.next();
+    });
   const linger = { resetOnRefCountZero: () => race(timer(lingerMs), ended$) };
 
   const replies = (operation: OperationName, thingName: ThingName): Observable<FamilyState> => {

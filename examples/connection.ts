@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectMqttOptions } from '../src';
+
+/**
+ * Connection options for the examples from the command line and environment:
+ *   <url> <thingName>   e.g. mqtt://127.0.0.1:1883 thing-A, or mqtts://xxx-ats.iot.eu-west-1.amazonaws.com thing-A
+ *   IOT_JOBS_CERT, IOT_JOBS_KEY, IOT_JOBS_CA   PEM file paths for mutual TLS (AWS IoT Core)
+ */
+export const connectionFromArgs = (args: readonly string[]): { options: ConnectMqttOptions; thingName: string; rest: string[] } => {
+  const [url, thingName, ...rest] = args;
+  if (url === undefined || thingName === undefined) {
+    console.error('usage: <mqtt://host:port | mqtts://host:port> <thingName> [...]');
+    process.exit(2);
+  }
+  const pem = (name: string): { [key: string]: Buffer } => {
+    const path = process.env[`IOT_JOBS_${name.toUpperCase()}`];
+    return path === undefined ? {} : { [name]: readFileSync(path) };
+  };
+  return { options: { url, clientId: thingName, ...pem('cert'), ...pem('key'), ...pem('ca') }, thingName, rest };
+};

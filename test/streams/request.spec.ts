@@ -1,0 +1,183 @@
+import * as t from 'io-ts';
+import { retry } from 'rxjs';
+import {
+  DecodeError,
+  InvalidRequestError,
+  RejectedError,
+  RequestTimeoutError,
+} from '../../src/errors';
+import { operations } from '../../src/operations';
+import { request, type RequestContext } from '../../src/streams/request';
+import {
+  acceptedPayload,
+  createFakeJobsTransport,
+  rejectedPayload,
+  wireJobExecution,
+  type FakeJobsTransport,
+} from '../../src/testing';
+import type { Call } from '../../src/transport/transport';
+import { runMarbles } from '../helpers/marbles';
+import { jsonErrorOf, thing } from '../helpers/names';
+
+const thingName = thing('thing-A');
+
+const setup = (timeoutMs = 1000) => {
+  const transport: FakeJobsTransport = createFakeJobsTransport();
+  let n = 0;
+  const context: RequestContext = { thingName, transport, timeoutMs, newToken: () => `tok-${++n}` };
+  const describe = request(operations.describeJobExecution, operations.describeJobExecution.response(t.unknown), context);
+  const callAt = (i: number): Call => {
+    const call = transport.calls[i];
+    if (call === undefined) throw new Error(`no call ${i}`);
+    return call;
+  };
+  return { transport, describe, callAt };
+};
+
+describe('request pipeline', () => {
+  it('request - nothing is sent before subscription (cold)', () => {
+    const { transport, describe } = setup();
+    describe({ jobId: 'job-1' });
+    expect(transport.calls).toHaveLength(0);
+  });
+
+  it('request - sends one call with a fresh token, jobId out of the body', () => {
+    const { transport, describe } = setup();
+    describe({ jobId: 'job-1', executionNumber: 0, includeJobDocument: false }).subscribe().unsubscribe();
+    expect(transport.calls).toEqual([
+      {
+        operation: 'describeJobExecution',
+        thingName: 'thing-A',
+        jobId: 'job-1',
+        clientToken: 'tok-1',
+        payload: { executionNumber: 0, includeJobDocument: false, clientToken: 'tok-1' },
+      },
+    ]);
+  });
+
+  it('request - ignores replies for other tokens, emits the decoded reply and completes', () => {
+    runMarbles(({ expectObservable, schedule }) => {
+      const { transport, describe, callAt } = setup();
+      const execution = wireJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS' });
+      schedule(() => {
+        transport.reply({ ...callAt(0), clientToken: 'someone-else' }, 'accepted', acceptedPayload('someone-else', {}));
+      }, 2);
+      schedule(() => {
+        transport.reply(callAt(0), 'accepted', acceptedPayload('tok-1', { execution }));
+      }, 5);
+      expectObservable(describe({ jobId: 'job-1' })).toBe('-----(a|)', {
+        a: {
+          clientToken: 'tok-1',
+          timestamp: new Date(1_719_940_994_000),
+          execution: {
+            jobId: 'job-1',
+            status: 'IN_PROGRESS',
+            queuedAt: new Date(1_719_940_994_000),
+            lastUpdatedAt: new Date(1_719_940_994_000),
+            versionNumber: 1,
+            executionNumber: 1,
+            jobDocument: { operation: 'test' },
+          },
+        },
+      });
+    });
+  });
+
+  it('request - fails with RequestTimeoutError at the deadline', () => {
+    runMarbles(({ expectObservable }) => {
+      const { describe } = setup(1000);
+      expectObservable(describe({ jobId: 'job-1' })).toBe(
+        '1000ms #',
+        undefined,
+        new RequestTimeoutError('describeJobExecution', 'tok-1', 1000),
+      );
+    });
+  });
+
+  it('request - a rejection becomes RejectedError with code and executionState', () => {
+    runMarbles(({ expectObservable, schedule }) => {
+      const { transport, describe, callAt } = setup();
+      const executionState = { status: 'SUCCEEDED', versionNumber: 3 } as const;
+      schedule(() => {
+        transport.reply(callAt(0), 'rejected', rejectedPayload('tok-1', 'TerminalStateReached', { executionState }));
+      }, 3);
+      expectObservable(describe({ jobId: 'job-1' })).toBe(
+        '---#',
+        undefined,
+        new RejectedError({
+          operation: 'describeJobExecution',
+          code: 'TerminalStateReached',
+          message: 'TerminalStateReached (test)',
+          clientToken: 'tok-1',
+          executionState,
+        }),
+      );
+    });
+  });
+
+  it('request - an accepted reply that fails its codec is a DecodeError with path and payload', () => {
+    runMarbles(({ expectObservable, schedule }) => {
+      const { transport, describe, callAt } = setup();
+      const body = { clientToken: 'tok-1', timestamp: 1, execution: { jobId: 'job-1', status: 'DONE' } };
+      schedule(() => {
+        transport.reply(callAt(0), 'accepted', body);
+      }, 1);
+      expectObservable(describe({ jobId: 'job-1' })).toBe(
+        '-#',
+        undefined,
+        new DecodeError({
+          operation: 'describeJobExecution',
+          codec: 'DescribeJobExecutionResponse',
+          issues: ['execution.status: expected JobExecutionStatus, got "DONE"'],
+          payload: JSON.stringify(body),
+        }),
+      );
+    });
+  });
+
+  it('request - a reply that is not JSON is a DecodeError', () => {
+    runMarbles(({ expectObservable, schedule }) => {
+      const { transport, describe, callAt } = setup();
+      schedule(() => {
+        transport.reply(callAt(0), 'accepted', '{"clientToken":"tok-1",');
+      }, 1);
+      expectObservable(describe({ jobId: 'job-1' })).toBe(
+        '-#',
+        undefined,
+        new DecodeError({
+          operation: 'describeJobExecution',
+          codec: 'DescribeJobExecutionResponse',
+          issues: [`(root): not JSON: ${jsonErrorOf('{"clientToken":"tok-1",')}`],
+          payload: '{"clientToken":"tok-1",',
+        }),
+      );
+    });
+  });
+
+  it('request - retry() re-sends with a new token', () => {
+    runMarbles(({ expectObservable, schedule }) => {
+      const { transport, describe, callAt } = setup(100);
+      schedule(() => {
+        transport.reply(callAt(1), 'accepted', acceptedPayload('tok-2', {}));
+      }, 150);
+      expectObservable(describe({ jobId: '$next' }).pipe(retry(1))).toBe('150ms (a|)', {
+        a: { clientToken: 'tok-2', timestamp: new Date(1_719_940_994_000) },
+      });
+      schedule(() => {
+        expect(transport.calls.map((call) => call.clientToken)).toEqual(['tok-1', 'tok-2']);
+      }, 151);
+    });
+  });
+
+  it('request - an invalid request is InvalidRequestError and nothing is sent', () => {
+    runMarbles(({ expectObservable }) => {
+      const { transport, describe } = setup();
+      expectObservable(describe({ jobId: 'a/b' })).toBe(
+        '#',
+        undefined,
+        new InvalidRequestError(['jobId: expected JobIdOrNext, got "a/b"'], { operation: 'describeJobExecution' }),
+      );
+      expect(transport.calls).toHaveLength(0);
+    });
+  });
+});

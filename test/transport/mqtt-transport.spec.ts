@@ -1,0 +1,139 @@
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { createJobsClient, mqttTransport } from '../../src';
+import { TransportError } from '../../src/errors';
+import { clientTokenOf, createFakeMqttPort, notifyPayload, replyFor, wireJobExecution, type FakeMqttPort } from '../../src/testing';
+import { runMarbles } from '../helpers/marbles';
+
+const P = '$aws/things/thing-A/jobs';
+
+const client = (port: FakeMqttPort, lingerMs = 1000, timeoutMs = 5000) =>
+  createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port, { lingerMs }), timeoutMs });
+
+const answerDescribe = (topic: string, payload: string) => replyFor(topic, payload, { execution: wireJobExecution() });
+
+describe('mqttTransport', () => {
+  it('mqtt transport - publishes a request only after its SUBACK', () => {
+    const port = createFakeMqttPort({ autoGrant: false });
+    const jobs = client(port);
+    const sub = jobs.describeJobExecution({ jobId: 'job-1' }).subscribe();
+    expect(port.actions).toEqual([{ kind: 'subscribe', filter: `${P}/+/get/+` }]);
+    port.grant();
+    expect(port.actions.map((a) => a.kind)).toEqual(['subscribe', 'publish']);
+    expect(port.published()[0]?.topic).toBe(`${P}/job-1/get`);
+    sub.unsubscribe();
+  });
+
+  it('mqtt transport - one subscription per operation however many job ids, released after the linger', () => {
+    runMarbles(({ schedule }) => {
+      const port = createFakeMqttPort({ responder: answerDescribe });
+      const jobs = client(port, 1000);
+      schedule(() => {
+        for (const jobId of ['job-1', 'job-2', 'job-3']) jobs.describeJobExecution({ jobId }).subscribe();
+        jobs.describeJobExecution({ jobId: '$next' }).subscribe();
+      }, 0);
+      schedule(() => {
+        expect(port.actions.filter((a) => a.kind === 'subscribe')).toEqual([{ kind: 'subscribe', filter: `${P}/+/get/+` }]);
+        expect(port.published()).toHaveLength(4);
+        expect(port.activeFilters()).toEqual([`${P}/+/get/+`]);
+      }, 999);
+      schedule(() => {
+        expect(port.activeFilters()).toEqual([]);
+        expect(port.actions.at(-1)).toEqual({ kind: 'unsubscribe', filter: `${P}/+/get/+` });
+      }, 1001);
+    });
+  });
+
+  it('mqtt transport - the wire payload carries the clientToken and no jobId or thingName', async () => {
+    const port = createFakeMqttPort({ responder: answerDescribe });
+    await firstValueFrom(client(port).describeJobExecution({ jobId: 'job-1', executionNumber: 0, includeJobDocument: false }));
+    const sent: unknown = JSON.parse(port.published()[0]?.payload ?? '');
+    expect(sent).toEqual({ executionNumber: 0, includeJobDocument: false, clientToken: clientTokenOf(port.published()[0]?.payload ?? '') });
+  });
+
+  it('mqtt transport - a reply without JSON fails only the request it names', async () => {
+    let calls = 0;
+    const port = createFakeMqttPort({
+      responder: (topic, payload) => {
+        calls += 1;
+        if (calls === 1) {
+          const token = clientTokenOf(payload) ?? '';
+          return [{ topic: `${P}/job-1/get/accepted`, payload: `{"clientToken":"${token}", oops` }];
+        }
+        return answerDescribe(topic, payload);
+      },
+    });
+    const jobs = client(port);
+    await expect(firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }))).rejects.toMatchObject({ name: 'DecodeError' });
+    await expect(firstValueFrom(jobs.describeJobExecution({ jobId: 'job-2' }))).resolves.toMatchObject({ execution: { jobId: 'job-1' } });
+  });
+
+  it('mqtt transport - a refused SUBACK fails waiting requests with TransportError; the next request subscribes again', async () => {
+    const port = createFakeMqttPort({ autoGrant: false });
+    const jobs = client(port);
+    const first = firstValueFrom(jobs.getPendingJobExecutions());
+    port.refuse(`${P}/get/+`);
+    await expect(first).rejects.toMatchObject({ name: 'TransportError', reasonCode: 128 });
+    const second = firstValueFrom(jobs.getPendingJobExecutions());
+    expect(port.actions.filter((a) => a.kind === 'subscribe')).toHaveLength(2);
+    port.grant();
+    port.deliver(`${P}/get/accepted`, { clientToken: clientTokenOf(port.published()[0]?.payload ?? ''), timestamp: 1, inProgressJobs: [], queuedJobs: [] });
+    await expect(second).resolves.toMatchObject({ inProgressJobs: [], queuedJobs: [] });
+  });
+
+  it('mqtt transport - a failed publish is a TransportError', async () => {
+    const port = createFakeMqttPort();
+    port.failNextPublish();
+    await expect(firstValueFrom(client(port).getPendingJobExecutions())).rejects.toBeInstanceOf(TransportError);
+  });
+
+  it('mqtt transport - after a reconnect a read is sent again with the same token', async () => {
+    const port = createFakeMqttPort();
+    const result = firstValueFrom(client(port).describeJobExecution({ jobId: 'job-1' }));
+    port.setConnection('down');
+    port.setConnection('up');
+    const [first, second] = port.published();
+    expect(second).toEqual(first);
+    port.deliver(`${P}/job-1/get/accepted`, { clientToken: clientTokenOf(first?.payload ?? ''), timestamp: 1 });
+    await expect(result).resolves.toEqual({ clientToken: clientTokenOf(first?.payload ?? ''), timestamp: new Date(1000) });
+  });
+
+  it('mqtt transport - an update with expectedVersion is re-sent; one without fails as indeterminate', async () => {
+    const port = createFakeMqttPort();
+    const jobs = client(port);
+    const versioned = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'SUCCEEDED', expectedVersion: 2 }));
+    const unversioned = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-2', status: 'SUCCEEDED' }));
+    const startNext = firstValueFrom(jobs.startNextPendingJobExecution());
+    port.setConnection('down');
+    await expect(unversioned).rejects.toMatchObject({ name: 'TransportError', operation: 'updateJobExecution' });
+    await expect(startNext).rejects.toMatchObject({ name: 'TransportError', operation: 'startNextPendingJobExecution' });
+    port.setConnection('up');
+    const updates = port.published().filter((p) => p.topic === `${P}/job-1/update`);
+    expect(updates).toHaveLength(2);
+    expect(updates[1]).toEqual(updates[0]);
+    port.deliver(`${P}/job-1/update/accepted`, { clientToken: clientTokenOf(updates[0]?.payload ?? ''), timestamp: 1 });
+    await expect(versioned).resolves.toMatchObject({ timestamp: new Date(1000) });
+  });
+
+  it('mqtt transport - when the client ends, requests in flight fail and subscriptions are released at once', async () => {
+    const port = createFakeMqttPort();
+    const pending = firstValueFrom(client(port, 60_000).getPendingJobExecutions());
+    port.setConnection('end');
+    await expect(pending).rejects.toMatchObject({ name: 'TransportError' });
+    expect(port.activeFilters()).toEqual([]);
+  });
+
+  it('mqtt transport - N event subscribers share one subscription', async () => {
+    const port = createFakeMqttPort();
+    const jobs = client(port, 0);
+    const a = lastValueFrom(jobs.jobExecutionsChanged().pipe(take(2), toArray()));
+    const b = firstValueFrom(jobs.jobExecutionsChanged());
+    expect(port.actions).toEqual([{ kind: 'subscribe', filter: `${P}/notify` }]);
+    port.deliver(`${P}/notify`, notifyPayload({ QUEUED: [{ jobId: 'job-1' }] }));
+    port.deliver(`${P}/notify`, notifyPayload({}));
+    expect((await a).map((e) => Object.keys(e.jobs))).toEqual([['QUEUED'], []]);
+    expect((await b).jobs.QUEUED?.[0]?.jobId).toBe('job-1');
+    expect(port.activeFilters()).toEqual([`${P}/notify`]); // lingers (0 ms here) before UNSUBSCRIBE
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(port.activeFilters()).toEqual([]);
+  });
+});
