@@ -1,4 +1,4 @@
-import { isLeft } from 'fp-ts/lib/Either';
+import { isLeft } from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { DecodeError, InvalidRequestError, type EventName, type OperationName } from '../errors';
 

@@ -15,7 +15,8 @@ const detailsValuePattern = /^[^\p{C}]{1,1024}$/u;
 /** Maximum characters in one `statusDetails` value. */
 export const statusDetailsValueMaxLength = 1024;
 
-interface ThingNameBrand {
+/** Brand of {@link ThingName}. */
+export interface ThingNameBrand {
   readonly ThingName: unique symbol;
 }
 /** A thing name: 1–128 of `[a-zA-Z0-9:_-]`, so always one safe MQTT topic segment. */
@@ -26,7 +27,8 @@ export const ThingName = t.brand(
 );
 export type ThingName = t.TypeOf<typeof ThingName>;
 
-interface JobIdBrand {
+/** Brand of {@link JobId}. */
+export interface JobIdBrand {
   readonly JobId: unique symbol;
 }
 /** A job id: 1–64 of `[a-zA-Z0-9_-]`, so always one safe MQTT topic segment. */

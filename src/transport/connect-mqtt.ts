@@ -1,7 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { IClientOptions, MqttClient as MqttClientType } from 'mqtt';
-import MqttClient from 'mqtt/lib/client';
+import { MqttClient, type IClientOptions } from 'mqtt';
 import { timer } from 'rxjs';
 import { InvalidRequestError, TransportError } from '../errors';
 
@@ -79,7 +78,7 @@ const streamBuilder = (options: ConnectMqttOptions, url: URL) => (): net.Socket 
  * @example
  * const client = await connectMqtt({ url: 'mqtts://abc-ats.iot.eu-west-1.amazonaws.com', clientId: 'thing-A', cert, key, ca });
  */
-export const connectMqtt = (options: ConnectMqttOptions): Promise<MqttClientType> => {
+export const connectMqtt = (options: ConnectMqttOptions): Promise<MqttClient> => {
   let url: URL;
   try {
     url = new URL(options.url);
@@ -99,7 +98,7 @@ export const connectMqtt = (options: ConnectMqttOptions): Promise<MqttClientType
   };
   const client = new MqttClient(streamBuilder(options, url), mqttOptions);
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-  return new Promise<MqttClientType>((resolve, reject) => {
+  return new Promise<MqttClient>((resolve, reject) => {
     // Our own deadline as well: a SYN into the void never reaches mqtt.js's CONNACK timer.
     const deadline = timer(connectTimeoutMs).subscribe(() => {
       settle(new TransportError(`no CONNACK from ${url.host} within ${connectTimeoutMs} ms`));
