@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import type { Observable } from 'rxjs';
+import { show } from './codecs/decode';
 import { httpDocument } from './codecs/http';
 import type { DocumentCodec } from './codecs/job-execution';
 import { isThingName } from './codecs/primitives';
@@ -111,7 +112,7 @@ export function createJobsClient<D>(options: JobsClientOptions<D> & { readonly j
 export function createJobsClient<D>(options: JobsClientOptions<D>): JobsClient<D> | JobsClient {
   const { thingName, transport } = options;
   if (!isThingName(thingName)) {
-    throw new InvalidRequestError([`thingName: expected ThingName (1-128 of [a-zA-Z0-9:_-]), got ${JSON.stringify(thingName)}`]);
+    throw new InvalidRequestError([`thingName: expected ThingName (1-128 of [a-zA-Z0-9:_-]), got ${show(thingName)}`]);
   }
   const context: RequestContext = { thingName, transport, timeoutMs: options.timeoutMs ?? 10_000, newToken: randomToken };
   return options.jobDocument === undefined ? bind(t.unknown, context) : bind(options.jobDocument, context);

@@ -7,9 +7,6 @@ import { DecodeError, InvalidRequestError, type EventName, type OperationName } 
  * src/codecs and every failure becomes a typed error with readable issue lines.
  */
 
-// Only these containers name a real path segment; intersections, unions and refinements add index keys.
-const pathContainers = new Set(['InterfaceType', 'PartialType', 'StrictType', 'DictionaryType', 'ArrayType', 'TupleType']);
-
 const tagOf = (decoder: t.Decoder<unknown, unknown>): string | undefined => {
   const tag: unknown = '_tag' in decoder ? decoder._tag : undefined;
   return typeof tag === 'string' ? tag : undefined;
@@ -17,9 +14,11 @@ const tagOf = (decoder: t.Decoder<unknown, unknown>): string | undefined => {
 
 const stringify = (value: unknown): string | undefined => JSON.stringify(value);
 
-const show = (value: unknown): string => {
+/** A short, printable rendering of a value for an issue line (invisible characters escaped). */
+export const show = (value: unknown): string => {
   if (value === undefined) return 'nothing';
-  const text = stringify(value) ?? typeof value;
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  const text = (stringify(value) ?? typeof value).replace(/\p{C}/gu, (ch) => `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 
@@ -33,7 +32,9 @@ export const report = (errors: t.Errors): string[] => {
     let expected = 'value';
     for (const [i, entry] of error.context.entries()) {
       const parent = i > 0 ? error.context[i - 1] : undefined;
-      if (parent !== undefined && pathContainers.has(tagOf(parent.type) ?? '')) path.push(entry.key);
+      // Fields, elements and record keys hold a different value than their parent; intersection and union
+      // members (index keys) and wrappers (exact, pipe, refinement) hold the same one.
+      if (parent !== undefined && entry.actual !== parent.actual) path.push(entry.key);
       expected = entry.type.name;
       if (tagOf(entry.type) === 'UnionType') break;
     }

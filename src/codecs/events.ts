@@ -7,7 +7,7 @@ import { EpochSeconds } from './primitives';
 /** `notify`: the pending executions by status; `jobs` is `{}` when nothing is pending. */
 export const JobExecutionsChangedEvent = t.type(
   {
-    jobs: t.partial({ IN_PROGRESS: t.array(JobExecutionSummary), QUEUED: t.array(JobExecutionSummary) }),
+    jobs: t.partial({ IN_PROGRESS: t.array(JobExecutionSummary), QUEUED: t.array(JobExecutionSummary) }, 'PendingJobs'),
     timestamp: EpochSeconds,
   },
   'JobExecutionsChangedEvent',

@@ -91,8 +91,25 @@ export const StatusDetailsKey = t.refinement(t.string, (s) => detailsKeyPattern.
 /** A `statusDetails` value: 1–1024 characters, no control or format characters. */
 export const StatusDetailsValue = t.refinement(t.string, (s) => detailsValuePattern.test(s), 'StatusDetailsValue');
 
-/** `statusDetails` a device sends: keys and values within the service's limits. */
-export const StatusDetails = t.record(StatusDetailsKey, StatusDetailsValue, 'StatusDetails');
+const DetailsValues = t.record(t.string, StatusDetailsValue);
+
+/**
+ * `statusDetails` a device sends: keys and values within the service's limits. (`t.record` with a refined
+ * key codec would drop bad keys silently; here a bad key is refused.)
+ */
+export const StatusDetails = new t.Type<Record<string, string>, Record<string, string>, unknown>(
+  'StatusDetails',
+  (u): u is Record<string, string> => DetailsValues.is(u) && Object.keys(u).every((key) => detailsKeyPattern.test(key)),
+  (u, c) => {
+    const values = DetailsValues.validate(u, c);
+    if (values._tag === 'Left') return values;
+    const bad = Object.keys(values.right).filter((key) => !detailsKeyPattern.test(key));
+    return bad.length === 0
+      ? values
+      : t.failures(bad.map((key) => ({ value: key, context: t.appendContext(c, key, StatusDetailsKey, key), message: `${JSON.stringify(key)} is not a valid key (1-128 of [a-zA-Z0-9:_-])` })));
+  },
+  (details) => details,
+);
 export type StatusDetails = t.TypeOf<typeof StatusDetails>;
 
 /** `statusDetails` as the service returns them: any string map (a tolerant reader). */

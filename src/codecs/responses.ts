@@ -8,9 +8,9 @@ import { EpochSeconds } from './primitives';
  * string, which the transport's document codec parses (see `httpDocument`).
  */
 
-/** A codec that reads a missing value as `fallback`. */
-export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: A): t.Type<A, O> =>
-  new t.Type(codec.name, codec.is, (u, c) => (u === undefined ? t.success(fallback) : codec.validate(u, c)), codec.encode);
+/** A codec that reads a missing value as a fresh `fallback()`. */
+export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: () => A): t.Type<A, O> =>
+  new t.Type(codec.name, codec.is, (u, c) => (u === undefined ? t.success(fallback()) : codec.validate(u, c)), codec.encode);
 
 /** Fields every MQTT reply carries. */
 const ReplyMeta = t.partial({ timestamp: EpochSeconds, clientToken: t.string });
@@ -19,8 +19,8 @@ const ReplyMeta = t.partial({ timestamp: EpochSeconds, clientToken: t.string });
 export const GetPendingJobExecutionsResponse = t.intersection(
   [
     t.type({
-      inProgressJobs: withDefault(t.array(JobExecutionSummary), []),
-      queuedJobs: withDefault(t.array(JobExecutionSummary), []),
+      inProgressJobs: withDefault(t.array(JobExecutionSummary), () => []),
+      queuedJobs: withDefault(t.array(JobExecutionSummary), () => []),
     }),
     ReplyMeta,
   ],
@@ -75,7 +75,7 @@ export const isKnownRejectedErrorCode = (code: string): code is RejectedErrorCod
 /** The ErrorResponse on `…/rejected`. */
 export const RejectedResponse = t.intersection(
   [
-    t.type({ code: t.string, message: withDefault(t.string, '') }),
+    t.type({ code: t.string, message: withDefault(t.string, () => '') }),
     t.partial({ executionState: JobExecutionState }),
     ReplyMeta,
   ],
