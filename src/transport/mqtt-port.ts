@@ -42,59 +42,95 @@ export interface MqttPort {
 export const isMqttPort = (client: MqttClient | MqttPort): client is MqttPort =>
   !('subscribeAsync' in client && 'publishAsync' in client);
 
-const toTransportError = (what: string, error: Error): TransportError => {
+// mqtt.js reports a refused SUBSCRIBE either with `code` or (5.x) with the SUBACK packet's granted codes.
+const reasonCodeOf = (error: Error): number | undefined => {
   const code: unknown = 'code' in error ? error.code : undefined;
-  return new TransportError(`${what}: ${error.message}`, {
-    cause: error,
-    ...(typeof code === 'number' ? { reasonCode: code } : {}),
-  });
+  if (typeof code === 'number') return code;
+  const packet: unknown = 'packet' in error ? error.packet : undefined;
+  const granted: unknown = typeof packet === 'object' && packet !== null && 'granted' in packet ? packet.granted : undefined;
+  const refused = Array.isArray(granted) ? granted.find((g: unknown): g is number => typeof g === 'number' && (g & 0x80) !== 0) : undefined;
+  return refused;
+};
+
+const toTransportError = (what: string, error: Error): TransportError => {
+  const reasonCode = reasonCodeOf(error);
+  return new TransportError(`${what}: ${error.message}`, { cause: error, ...(reasonCode === undefined ? {} : { reasonCode }) });
 };
 
 /** Adapts a connected (or connecting) mqtt.js client. Reconnect and resubscribe stay with mqtt.js. */
-export const fromMqttClient = (client: MqttClient): MqttPort => ({
-  subscribe: (filter) =>
-    new Observable<SubscriptionEvent>((subscriber) => {
-      const onMessage = (topic: string, payload: Buffer): void => {
-        if (matchesFilter(filter, topic)) subscriber.next({ kind: 'message', message: { topic, payload } });
+export const fromMqttClient = (client: MqttClient): MqttPort => {
+  // Filters whose UNSUBSCRIBE is still unacknowledged: a new SUBSCRIBE for one waits for its UNSUBACK,
+  // since a broker may complete a later SUBSCRIBE before an earlier UNSUBSCRIBE (aedes does) and so lose it.
+  const unsubscribing = new Map<string, (() => void)[]>();
+  const whenUnsubscribed = (filter: string, then: () => void): void => {
+    const waiting = unsubscribing.get(filter);
+    if (waiting === undefined) then();
+    else waiting.push(then);
+  };
+  const unsubscribe = (filter: string): void => {
+    // An UNSUBSCRIBE that cannot be sent (client ended) has nothing left to undo.
+    if (client.disconnecting || client.disconnected) return;
+    unsubscribing.set(filter, unsubscribing.get(filter) ?? []);
+    client.unsubscribe(filter, () => {
+      const waiting = unsubscribing.get(filter) ?? [];
+      unsubscribing.delete(filter);
+      for (const then of waiting) then();
+    });
+  };
+  return {
+    subscribe: (filter) =>
+      new Observable<SubscriptionEvent>((subscriber) => {
+        let granted = false;
+        let active = true;
+        let sent = false;
+        // Messages before the SUBACK belong to other subscriptions: the contract is `subscribed` first.
+        const onMessage = (topic: string, payload: Buffer): void => {
+          if (granted && matchesFilter(filter, topic)) subscriber.next({ kind: 'message', message: { topic, payload } });
+        };
+        client.on('message', onMessage);
+        whenUnsubscribed(filter, () => {
+          if (!active) return;
+          sent = true;
+          client.subscribe(filter, { qos: 1 }, (error) => {
+            if (error) {
+              subscriber.error(toTransportError(`subscribe ${filter}`, error));
+              return;
+            }
+            granted = true;
+            subscriber.next({ kind: 'subscribed' });
+          });
+        });
+        return () => {
+          active = false;
+          client.removeListener('message', onMessage);
+          if (sent) unsubscribe(filter);
+        };
+      }),
+    publish: (topic, payload) =>
+      new Observable<void>((subscriber) => {
+        client.publish(topic, payload, { qos: 1 }, (error) => {
+          if (error) subscriber.error(toTransportError(`publish ${topic}`, error));
+          else {
+            subscriber.next();
+            subscriber.complete();
+          }
+        });
+      }),
+    connection$: new Observable<ConnectionState>((subscriber) => {
+      const emit = (state: ConnectionState) => (): void => {
+        subscriber.next(state);
       };
-      client.on('message', onMessage);
-      client.subscribe(filter, { qos: 1 }, (error) => {
-        if (error) subscriber.error(toTransportError(`subscribe ${filter}`, error));
-        else subscriber.next({ kind: 'subscribed' });
-      });
+      const up = emit('up');
+      const down = emit('down');
+      const end = emit('end');
+      client.on('connect', up);
+      client.on('close', down);
+      client.on('end', end);
       return () => {
-        client.removeListener('message', onMessage);
-        // An UNSUBSCRIBE that cannot be sent (client ended) has nothing left to undo.
-        if (!client.disconnecting && !client.disconnected) client.unsubscribe(filter, () => undefined);
+        client.removeListener('connect', up);
+        client.removeListener('close', down);
+        client.removeListener('end', end);
       };
     }),
-  publish: (topic, payload) =>
-    new Observable<void>((subscriber) => {
-      client.publish(topic, payload, { qos: 1 }, (error) => {
-        if (error) subscriber.error(toTransportError(`publish ${topic}`, error));
-        else {
-          subscriber.next();
-          subscriber.complete();
-        }
-      });
-    }),
-  connection$: new Observable<ConnectionState>((subscriber) => {
-    const up = (): void => {
-      subscriber.next('up');
-    };
-    const down = (): void => {
-      subscriber.next('down');
-    };
-    const end = (): void => {
-      subscriber.next('end');
-    };
-    client.on('connect', up);
-    client.on('close', down);
-    client.on('end', end);
-    return () => {
-      client.removeListener('connect', up);
-      client.removeListener('close', down);
-      client.removeListener('end', end);
-    };
-  }),
-});
+  };
+};

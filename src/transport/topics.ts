@@ -102,6 +102,8 @@ export const parseJobsTopic = (topic: string): JobsTopic | undefined => {
 
 /** True when `topic` matches the MQTT topic filter `filter` (`+` one level, `#` the rest). */
 export const matchesFilter = (filter: string, topic: string): boolean => {
+  // MQTT 4.7.2: a filter starting with a wildcard does not match topics starting with `$`.
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
   const f = filter.split('/');
   const tp = topic.split('/');
   for (let i = 0; i < f.length; i += 1) {

@@ -1,0 +1,282 @@
+import net from 'node:net';
+import mqtt, { type MqttClient } from 'mqtt';
+import { lastValueFrom, materialize, toArray, type Subscription } from 'rxjs';
+import { TransportError } from '../../src/errors';
+import { fromMqttClient, isMqttPort, type ConnectionState, type MqttPort } from '../../src/transport/mqtt-port';
+import { createFakeMqttPort } from '../../src/testing/fake-mqtt-port';
+import { startBroker, type TestBroker } from '../helpers/broker';
+import { startAuthBroker } from '../helpers/broker-auth';
+import { mqttPortContract, record, waitFor, type Recording } from './mqtt-port.contract';
+
+/** A plain mqtt.js client, as a user would pass it; TCP_NODELAY only to keep the suite fast. */
+const connectClient = async (url: string, clientId: string): Promise<MqttClient> => {
+  const client = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 50, connectTimeout: 2000 });
+  const noDelay = (): void => {
+    if (client.stream instanceof net.Socket) client.stream.setNoDelay(true);
+  };
+  noDelay();
+  client.on('connect', noDelay);
+  return client;
+};
+
+mqttPortContract('createFakeMqttPort', () => {
+  const port = createFakeMqttPort();
+  return Promise.resolve({
+    port,
+    deliver: (topic: string, payload: string) => {
+      port.deliver(topic, payload);
+      return Promise.resolve();
+    },
+    close: () => Promise.resolve(),
+  });
+});
+
+mqttPortContract('fromMqttClient', async () => {
+  const broker = await startBroker();
+  const client = await connectClient(broker.url, 'port-under-test');
+  const sender = await connectClient(broker.url, 'sender');
+  return {
+    port: fromMqttClient(client),
+    deliver: async (topic, payload) => {
+      await sender.publishAsync(topic, payload, { qos: 1 });
+    },
+    close: async () => {
+      await client.endAsync(true);
+      await sender.endAsync(true);
+      await broker.close();
+    },
+  };
+});
+
+describe('isMqttPort', () => {
+  it('isMqttPort - tells an MqttPort from an mqtt.js client', async () => {
+    const broker = await startBroker();
+    const client = await connectClient(broker.url, 'is-port');
+    try {
+      expect(isMqttPort(createFakeMqttPort())).toBe(true);
+      expect(isMqttPort(fromMqttClient(client))).toBe(true);
+      expect(isMqttPort(client)).toBe(false);
+    } finally {
+      await client.endAsync(true);
+      await broker.close();
+    }
+  });
+});
+
+describe('createFakeMqttPort (beyond the contract)', () => {
+  it('createFakeMqttPort - with autoGrant false, nothing is delivered before the grant', () => {
+    const port = createFakeMqttPort({ autoGrant: false });
+    const sub = record(port.subscribe('fake/t'));
+    port.deliver('fake/t', 'early');
+    port.grant('fake/t');
+    port.deliver('fake/t', 'late');
+    expect(sub.kinds()).toEqual(['subscribed', 'message']);
+    expect(sub.payloads()).toEqual(['late']);
+    sub.unsubscribe();
+  });
+
+  it('createFakeMqttPort - refuse errors the subscription with TransportError, reason code 128', () => {
+    const port = createFakeMqttPort({ autoGrant: false });
+    const sub = record(port.subscribe('fake/refused'));
+    port.refuse('fake/refused');
+    expect(sub.error()).toBeInstanceOf(TransportError);
+    expect(sub.error()).toMatchObject({ reasonCode: 128 });
+    expect(sub.kinds()).toEqual([]);
+    expect(port.activeFilters()).toEqual([]);
+  });
+});
+
+describe('fromMqttClient on aedes (beyond the contract)', () => {
+  let broker: TestBroker | undefined;
+  const clients: MqttClient[] = [];
+  const recordings: Recording[] = [];
+  const subscriptions: Subscription[] = [];
+  // authorizeSubscribe callbacks held back for filters under `held/` (to delay their SUBACK).
+  const held: (() => void)[] = [];
+
+  const startClient = async (url: string, clientId: string): Promise<MqttClient> => {
+    const client = await connectClient(url, clientId);
+    clients.push(client);
+    return client;
+  };
+  const subscribe = (port: MqttPort, filter: string): Recording => {
+    const recording = record(port.subscribe(filter));
+    recordings.push(recording);
+    return recording;
+  };
+  const recordConnection = (port: MqttPort): ConnectionState[] => {
+    const states: ConnectionState[] = [];
+    const connection$ = port.connection$;
+    if (connection$ === undefined) throw new Error('fromMqttClient must expose connection$');
+    subscriptions.push(connection$.subscribe((state) => states.push(state)));
+    return states;
+  };
+
+  afterEach(async () => {
+    for (const release of held.splice(0)) release();
+    for (const recording of recordings.splice(0)) recording.unsubscribe();
+    for (const subscription of subscriptions.splice(0)) subscription.unsubscribe();
+    for (const client of clients.splice(0)) await client.endAsync(true);
+    await broker?.close();
+    broker = undefined;
+  });
+
+  it('fromMqttClient - a refused SUBSCRIBE errors with TransportError carrying reason code 128', async () => {
+    broker = await startAuthBroker({
+      aedes: {
+        authorizeSubscribe: (_client, sub, done) => {
+          done(null, sub.topic.startsWith('forbidden/') ? null : sub);
+        },
+      },
+    });
+    const port = fromMqttClient(await startClient(broker.url, 'refused'));
+    const refused = subscribe(port, 'forbidden/x');
+    await refused.until('an error', () => refused.error() !== undefined);
+    expect(refused.error()).toBeInstanceOf(TransportError);
+    expect(refused.error()).toMatchObject({ name: 'TransportError', reasonCode: 128 });
+    expect(refused.kinds()).toEqual([]);
+    // The client stays usable for other filters.
+    const allowed = subscribe(port, 'allowed/x');
+    await allowed.untilSubscribed();
+    expect(allowed.error()).toBeUndefined();
+  });
+
+  it('fromMqttClient - unsubscribing sends UNSUBSCRIBE: the broker delivers nothing more on that filter', async () => {
+    const authBroker = await startAuthBroker();
+    broker = authBroker;
+    const unsubscribed: string[] = [];
+    authBroker.aedes.on('unsubscribe', (topics, client) => {
+      if (client.id === 'unsub') unsubscribed.push(...topics);
+    });
+    const client = await startClient(authBroker.url, 'unsub');
+    const sender = await startClient(authBroker.url, 'unsub-sender');
+    const raw: string[] = [];
+    client.on('message', (topic) => raw.push(topic));
+    const port = fromMqttClient(client);
+    const sub = subscribe(port, 'adapter/stop');
+    const sentinel = subscribe(port, 'adapter/sentinel');
+    await sub.untilSubscribed();
+    await sentinel.untilSubscribed();
+    sub.unsubscribe();
+    await waitFor('UNSUBSCRIBE at the broker', () => unsubscribed.includes('adapter/stop'));
+    await sender.publishAsync('adapter/stop', 'after', { qos: 1 });
+    await sender.publishAsync('adapter/sentinel', 'barrier', { qos: 1 });
+    await sentinel.untilReceived('adapter/sentinel');
+    expect(unsubscribed).toEqual(['adapter/stop']);
+    expect(raw).toEqual(['adapter/sentinel']);
+  });
+
+  it('fromMqttClient - a message that arrives through another filter before the SUBACK is not emitted before subscribed', async () => {
+    const authBroker = await startAuthBroker({
+      aedes: {
+        authorizeSubscribe: (_client, sub, done) => {
+          if (sub.topic.startsWith('held/')) held.push(() => { done(null, sub); });
+          else done(null, sub);
+        },
+      },
+    });
+    broker = authBroker;
+    const client = await startClient(authBroker.url, 'early');
+    const sender = await startClient(authBroker.url, 'early-sender');
+    const port = fromMqttClient(client);
+    // `+/a` is granted at once and brings `held/a` to the client; `held/+` waits for its SUBACK.
+    const wide = subscribe(port, '+/a');
+    await wide.untilSubscribed();
+    const pending = subscribe(port, 'held/+');
+    await waitFor('the SUBSCRIBE of held/+ at the broker', () => held.length === 1);
+    await sender.publishAsync('held/a', 'early', { qos: 1 });
+    await wide.untilReceived('held/a');
+    for (const release of held.splice(0)) release();
+    await pending.untilSubscribed();
+    expect(pending.kinds()[0]).toBe('subscribed');
+    expect(pending.kinds().filter((kind) => kind === 'subscribed')).toHaveLength(1);
+  });
+
+  it('fromMqttClient - connection$ reports down when the broker drops the client, then up after mqtt.js reconnects', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'drop');
+    const states = recordConnection(fromMqttClient(client));
+    testBroker.dropClients();
+    await waitFor('down then up', () => states.includes('up'));
+    expect(states).toEqual(['down', 'up']);
+    expect(client.connected).toBe(true);
+  });
+
+  it('fromMqttClient - connection$ reports end after client.end()', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'ending');
+    const states = recordConnection(fromMqttClient(client));
+    await client.endAsync();
+    await waitFor('end', () => states.includes('end'));
+    expect(states.at(-1)).toBe('end');
+    expect(states.filter((state) => state === 'end')).toHaveLength(1);
+    expect(states).not.toContain('up');
+  });
+
+  it('fromMqttClient - a subscription keeps delivering after mqtt.js reconnects and resubscribes, with no second subscribed', async () => {
+    const authBroker = await startAuthBroker();
+    broker = authBroker;
+    const subscribed: string[] = [];
+    authBroker.aedes.on('subscribe', (subs, client) => {
+      if (client.id === 'resub') subscribed.push(...subs.map((sub) => sub.topic));
+    });
+    const client = await startClient(authBroker.url, 'resub');
+    const sender = await startClient(authBroker.url, 'resub-sender');
+    const port = fromMqttClient(client);
+    const states = recordConnection(port);
+    const sub = subscribe(port, 'adapter/resub');
+    await sub.untilSubscribed();
+    await sender.publishAsync('adapter/resub', 'before', { qos: 1 });
+    await sub.untilReceived('adapter/resub');
+    authBroker.dropClients();
+    // dropClients drops the sender too; both reconnect, and the broker sees the SUBSCRIBE again.
+    await waitFor('the resubscription', () => states.includes('up') && subscribed.length === 2 && sender.connected);
+    await sender.publishAsync('adapter/resub', 'after', { qos: 1 });
+    await sub.untilReceived('adapter/resub', 2);
+    expect(sub.kinds()).toEqual(['subscribed', 'message', 'message']);
+    expect(sub.payloads()).toEqual(['before', 'after']);
+    expect(sub.error()).toBeUndefined();
+  });
+
+  it('fromMqttClient - publish sends at QoS 1, emits once and completes', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'publisher');
+    const receiver = await startClient(testBroker.url, 'receiver');
+    const received: { topic: string; payload: string; qos: number }[] = [];
+    receiver.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString(), qos: packet.qos }));
+    await receiver.subscribeAsync('adapter/publish', { qos: 1 });
+    const notifications = await lastValueFrom(fromMqttClient(client).publish('adapter/publish', 'hello').pipe(materialize(), toArray()));
+    await waitFor('the message at the receiver', () => received.length === 1);
+    expect(notifications.map((n) => n.kind)).toEqual(['N', 'C']);
+    expect(received).toEqual([{ topic: 'adapter/publish', payload: 'hello', qos: 1 }]);
+  });
+
+  it('fromMqttClient - publish is cold: nothing is sent until it is subscribed', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'cold');
+    const seen: string[] = [];
+    testBroker.aedes.on('publish', (packet, from) => {
+      if (from?.id === 'cold') seen.push(packet.topic);
+    });
+    const port = fromMqttClient(client);
+    const unsent = port.publish('adapter/cold', 'never');
+    await lastValueFrom(port.publish('adapter/barrier', 'x'));
+    await waitFor('the barrier at the broker', () => seen.includes('adapter/barrier'));
+    expect(seen).toEqual(['adapter/barrier']);
+    await lastValueFrom(unsent);
+    await waitFor('the cold publish at the broker', () => seen.includes('adapter/cold'));
+    expect(seen).toEqual(['adapter/barrier', 'adapter/cold']);
+  });
+
+  it('fromMqttClient - publish on an ended client errors with TransportError', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'ended');
+    await client.endAsync();
+    await expect(lastValueFrom(fromMqttClient(client).publish('adapter/ended', 'x'))).rejects.toBeInstanceOf(TransportError);
+  });
+});
