@@ -94,12 +94,12 @@ export const startResponder = async (url: string): Promise<Responder> => {
       else accept(execution === undefined ? {} : { execution });
       return;
     }
-    if (execution === undefined) return reject('ResourceNotFound');
+    if (execution === undefined) { reject('ResourceNotFound'); return; }
     const state = () => ({ status: execution.status, versionNumber: execution.versionNumber, ...(execution.statusDetails ? { statusDetails: execution.statusDetails } : {}) });
     if (request.expectedVersion !== undefined && Number(request.expectedVersion) !== execution.versionNumber) {
-      return reject('VersionMismatch', { executionState: state() });
+      reject('VersionMismatch', { executionState: state() }); return;
     }
-    if (!['QUEUED', 'IN_PROGRESS'].includes(execution.status)) return reject('InvalidStateTransition', { executionState: state() });
+    if (!['QUEUED', 'IN_PROGRESS'].includes(execution.status)) { reject('InvalidStateTransition', { executionState: state() }); return; }
     const wasPending = execution.status;
     Object.assign(execution, { status: request.status, lastUpdatedAt: now(), versionNumber: execution.versionNumber + 1 });
     if (request.statusDetails !== undefined) execution.statusDetails = request.statusDetails as Record<string, string>;
