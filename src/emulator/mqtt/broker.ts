@@ -1,0 +1,135 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { Aedes, type Client } from 'aedes';
+import { eventTopic, parseJobsTopic, replyTopic } from '../../transport/topics';
+import { isThingName } from '../../codecs/primitives';
+import type { Engine } from '../engine/engine';
+import type { Notification } from '../engine/types';
+import { answer, invalidTopic, notificationPayload, type MqttReply } from './requests';
+
+/**
+ * The emulator's MQTT side: an aedes broker with the Jobs service on the reserved topics. Requests are
+ * answered on `…/accepted` or `…/rejected`; notifications go to `…/notify` and `…/notify-next`.
+ */
+
+/** Options of {@link startJobsBroker}. */
+export interface JobsBrokerOptions {
+  readonly engine: Engine;
+  readonly now: () => number;
+  readonly host: string;
+  readonly port: number;
+  /** A device may only touch its own thing's topics (client id or certificate CN = thing name). */
+  readonly strict: boolean;
+  /** Mutual TLS: server certificate and key, and the CA that issued device certificates. */
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
+}
+
+/** A running Jobs broker. */
+export interface JobsBroker {
+  readonly url: string;
+  readonly port: number;
+  readonly publishNotification: (notification: Notification) => void;
+  readonly close: () => Promise<void>;
+}
+
+/** The thing a client may act for: its certificate's CN under TLS, else its client id. */
+const identityOf = (client: Client): string => {
+  const conn = client.conn;
+  if (conn instanceof tls.TLSSocket) {
+    const cn: unknown = conn.getPeerCertificate().subject.CN;
+    if (typeof cn === 'string') return cn;
+  }
+  return client.id;
+};
+
+const ownsTopic = (client: Client | null, topic: string): boolean => {
+  if (client === null) return true;
+  const identity = identityOf(client);
+  return topic.startsWith(`$aws/things/${identity}/`);
+};
+
+/** Starts an aedes broker with the Jobs service attached. */
+export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsBroker> => {
+  const { engine, now } = options;
+  const aedes = await Aedes.createBroker({
+    authorizePublish: (client, packet, callback) => {
+      const topic = packet.topic;
+      if (client === null || !topic.startsWith('$aws/things/')) {
+        callback(null);
+        return;
+      }
+      if (options.strict && !ownsTopic(client, topic)) {
+        callback(new Error(`client ${client.id} may not publish to ${topic}`));
+        return;
+      }
+      const parsed = parseJobsTopic(topic);
+      // Replies and events belong to the service; a device publishing them is let through unanswered.
+      if (parsed === undefined || parsed.kind === 'reply' || parsed.kind === 'event') {
+        callback(null);
+        return;
+      }
+      const at = new Date(now());
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      const reply = parsed.kind === 'request' ? answer(engine, parsed, payload, at) : invalidTopic(topic, payload, at);
+      const replyTo =
+        parsed.kind === 'request'
+          ? replyTopic(parsed.operation, parsed.thingName, reply.outcome, parsed.jobId)
+          : `${topic}/${reply.outcome}`;
+      callback(null);
+      publish(replyTo, reply);
+    },
+    authorizeSubscribe: (client, subscription, callback) => {
+      // A refused filter gets SUBACK 128 (the connection stays up), as AWS IoT answers an unauthorized one.
+      if (options.strict && subscription.topic.startsWith('$aws/') && !ownsTopic(client, subscription.topic)) {
+        callback(null, null);
+        return;
+      }
+      callback(null, subscription);
+    },
+  });
+  const publish = (topic: string, reply: MqttReply | { body: unknown }): void => {
+    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(reply.body)), qos: 1, retain: false, dup: false }, () => undefined);
+  };
+  const sockets = new Set<net.Socket>();
+  const onSocket = (socket: net.Socket): void => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    aedes.handle(socket);
+  };
+  const server = options.tls
+    ? tls.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: true }, onSocket)
+    : net.createServer(onSocket);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://${hostInUrl}:${port}`,
+    port,
+    publishNotification: (notification) => {
+      // Thing names reach the engine only through validated topics and ARNs.
+      if (isThingName(notification.thingName)) publish(eventTopic(notification.event, notification.thingName), { body: notificationPayload(notification) });
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => {
+        aedes.close(() => {
+          resolve();
+        });
+      });
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    },
+  };
+};
