@@ -95,7 +95,8 @@ describe('emulator engine', () => {
     expect(engine.cancelExecution('job-1', 'thing-A', { force: true })).toMatchObject({ ok: true });
     expect(events()).toEqual(['jobExecutionsChanged:QUEUED=job-2', 'nextJobExecutionChanged:job-2']);
     expect(engine.describeJobExecution('thing-A', { jobId: job('job-1') })).toMatchObject({ ok: false, code: 'TerminalStateReached' });
-    expect(engine.deleteJob('job-2', false)).toMatchObject({ ok: true });
+    expect(engine.deleteJob('job-2', false)).toMatchObject({ ok: false, exception: 'InvalidStateTransitionException' });
+    expect(engine.deleteJob('job-2', true)).toMatchObject({ ok: true });
     expect(events()).toEqual(['jobExecutionsChanged:', 'nextJobExecutionChanged:-']);
   });
 

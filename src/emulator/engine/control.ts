@@ -1,6 +1,6 @@
 import { isTerminalStatus } from '../../codecs/job-execution';
 import { isThingName } from '../../codecs/primitives';
-import { queueExecution, setStatus } from './lifecycle';
+import { completeJobIfDone, queueExecution, setStatus } from './lifecycle';
 import { findExecution, withNotifications, type EngineState } from './state';
 import type { ExecutionRecord, JobRecord, RetryCriteria } from './types';
 
@@ -88,6 +88,7 @@ export const cancelJob = (
     if (e.status === 'QUEUED' || (e.status === 'IN_PROGRESS' && options.force === true)) {
       withNotifications(state, e.thingName, () => {
         if (e.status === 'IN_PROGRESS') e.forceCanceled = true;
+        e.versionNumber += 1;
         setStatus(state, e, 'CANCELED');
       });
     }
@@ -100,8 +101,9 @@ export const deleteJob = (state: EngineState, jobId: string, force: boolean): Co
   const job = state.jobs.get(jobId);
   if (job === undefined) return notFound(`Job ${jobId}`);
   const executions = executionsOfJob(state, jobId);
-  if (!force && executions.some((e) => e.status === 'IN_PROGRESS')) {
-    return fail('InvalidStateTransitionException', 409, `Job ${jobId} has executions in progress; use force`);
+  // As AWS documents DeleteJob: without force, only a job in a terminal state (COMPLETED or CANCELED).
+  if (!force && job.status !== 'COMPLETED' && job.status !== 'CANCELED') {
+    return fail('InvalidStateTransitionException', 409, `Job ${jobId} is ${job.status}; only a COMPLETED or CANCELED job can be deleted without force`);
   }
   for (const thingName of new Set(executions.map((e) => e.thingName))) {
     withNotifications(state, thingName, () => {
@@ -164,5 +166,6 @@ export const deleteExecution = (
   withNotifications(state, thingName, () => {
     state.executions.set(thingName, (state.executions.get(thingName) ?? []).filter((x) => x !== e));
   });
+  completeJobIfDone(state, state.jobs.get(jobId));
   return { ok: true, value: undefined };
 };

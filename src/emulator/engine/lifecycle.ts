@@ -28,7 +28,7 @@ export const queueExecution = (state: EngineState, job: JobRecord, thingName: st
 };
 
 /** Marks the job COMPLETED once every execution of a snapshot job is terminal. */
-const completeJobIfDone = (state: EngineState, job: JobRecord | undefined): void => {
+export const completeJobIfDone = (state: EngineState, job: JobRecord | undefined): void => {
   if (job === undefined || job.status !== 'IN_PROGRESS' || job.targetSelection !== 'SNAPSHOT') return;
   const all = [...state.executions.values()].flat().filter((e) => e.jobId === job.jobId);
   if (all.length > 0 && all.every((e) => isTerminalStatus(e.status))) {
