@@ -1,13 +1,23 @@
 import { defineConfig } from 'tsup';
 
 // One build, two module formats: `require` gets dist/*.js (CJS), `import` gets dist/*.mjs (ESM).
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
-  format: ['cjs', 'esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  splitting: false,
-  outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.js' }),
-});
+// The CLI is one CJS file with a shebang.
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'emulator/index': 'src/emulator/index.ts' },
+    format: ['cjs', 'esm'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    splitting: false,
+    outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.js' }),
+  },
+  {
+    entry: { cli: 'src/cli/index.ts' },
+    format: ['cjs'],
+    sourcemap: true,
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+]);

@@ -10,29 +10,31 @@ import {
   createJobsClient,
   mqttTransport,
 } from '../../src';
-import { startBroker, type TestBroker } from '../helpers/broker';
-import { startResponder, type Responder } from '../helpers/responder';
+import { startEmulator, type Emulator } from '../../src/emulator';
+import { startBroker } from '../helpers/broker';
 
-describe('JobsClient over MQTT on a real broker', () => {
-  let broker: TestBroker;
-  let responder: Responder;
+describe('JobsClient over MQTT on the emulator', () => {
+  let emulator: Emulator;
   let client: MqttClient;
 
+  const addJob = (thingName: string, jobId: string, document: unknown): void => {
+    const result = emulator.engine.createJob({ jobId, targets: [`arn:aws:iot:us-east-1:123456789012:thing/${thingName}`], document: JSON.stringify(document) });
+    if (!result.ok) throw new Error(result.message);
+  };
+
   beforeEach(async () => {
-    broker = await startBroker();
-    responder = await startResponder(broker.url);
-    client = await connectMqtt({ url: broker.url, clientId: 'thing-A' });
+    emulator = await startEmulator();
+    client = await connectMqtt({ url: emulator.mqttUrl, clientId: 'thing-A' });
   });
 
   afterEach(async () => {
     await client.endAsync(true);
-    await responder.close();
-    await broker.close();
+    await emulator.close();
   });
 
   it('mqtt client - runs the four operations end to end', async () => {
     const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client, { lingerMs: 0 }) });
-    responder.addJob('thing-A', 'job-1', { operation: 'reboot' });
+    addJob('thing-A', 'job-1', { operation: 'reboot' });
     const pending = await firstValueFrom(jobs.getPendingJobExecutions());
     expect(pending.queuedJobs.map((j) => j.jobId)).toEqual(['job-1']);
     expect(pending.queuedJobs[0]?.queuedAt).toBeInstanceOf(Date);
@@ -51,7 +53,7 @@ describe('JobsClient over MQTT on a real broker', () => {
 
   it('mqtt client - rejections carry code and executionState', async () => {
     const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client) });
-    responder.addJob('thing-A', 'job-1', {});
+    addJob('thing-A', 'job-1', {});
     const error: unknown = await firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', expectedVersion: 7 })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RejectedError);
     expect(error).toMatchObject({ code: 'VersionMismatch', executionState: { status: 'QUEUED', versionNumber: 1 } });
@@ -68,30 +70,37 @@ describe('JobsClient over MQTT on a real broker', () => {
   });
 
   it('mqtt client - a request with no reply ends with RequestTimeoutError', async () => {
-    responder.silence.add('getPendingJobExecutions');
-    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 200 });
-    await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toBeInstanceOf(RequestTimeoutError);
+    const silent = await startBroker(); // a broker with no Jobs service behind it
+    const lonely = await connectMqtt({ url: silent.url, clientId: 'thing-A' });
+    try {
+      const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(lonely), timeoutMs: 200 });
+      await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toBeInstanceOf(RequestTimeoutError);
+    } finally {
+      await lonely.endAsync(true);
+      await silent.close();
+    }
   });
 
   it('mqtt client - streams notify and notify-next with typed documents', async () => {
     const Doc = t.type({ operation: t.string });
     const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), jobDocument: Doc });
     const next = firstValueFrom(jobs.nextJobExecutionChanged().pipe(take(2), toArray()));
-    const changed = firstValueFrom(jobs.jobExecutionsChanged().pipe(take(1)));
+    const changed = firstValueFrom(jobs.jobExecutionsChanged().pipe(take(2), toArray()));
     await new Promise((resolve) => setTimeout(resolve, 100)); // subscriptions granted
-    responder.addJob('thing-A', 'job-1', { operation: 'install' });
-    responder.addJob('thing-A', 'job-2', { operation: 'reboot' });
+    addJob('thing-A', 'job-1', { operation: 'install' });
+    addJob('thing-A', 'job-2', { operation: 'reboot' }); // not the head: notify only
+    await firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'SUCCEEDED' })); // new head: job-2
     const [first, second] = await next;
     expect(first?.execution?.jobDocument?.operation).toBe('install');
-    expect(second?.execution?.jobId).toBe('job-1');
-    expect((await changed).jobs.QUEUED?.map((j) => j.jobId)).toEqual(['job-1']);
+    expect(second?.execution?.jobDocument?.operation).toBe('reboot');
+    expect((await changed).map((e) => e.jobs.QUEUED?.map((j) => j.jobId))).toEqual([['job-1'], ['job-1', 'job-2']]);
   });
 
   it('mqtt client - a malformed event errors its stream with DecodeError', async () => {
     const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client) });
     const next = firstValueFrom(jobs.nextJobExecutionChanged());
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await responder.publishRaw('$aws/things/thing-A/jobs/notify-next', '{"timestamp":"yesterday"}');
+    await client.publishAsync('$aws/things/thing-A/jobs/notify-next', '{"timestamp":"yesterday"}', { qos: 1 });
     const error: unknown = await next.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DecodeError);
     expect(error).toMatchObject({ topic: '$aws/things/thing-A/jobs/notify-next', issues: ['timestamp: expected EpochSeconds, got "yesterday"'] });

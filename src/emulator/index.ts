@@ -1,0 +1,133 @@
+/**
+ * iot-jobs-rx/emulator: a local AWS IoT Jobs service for development and tests, no cloud account needed.
+ * An MQTT broker with the Jobs service on the reserved topics, the `iot-jobs-data` HTTP API with SigV4
+ * checked, and a control plane that `@aws-sdk/client-iot` can drive.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { SchedulerLike } from 'rxjs';
+import type { Engine } from './engine/engine';
+import type { EngineOptions } from './engine/types';
+import { controlPlaneHandler } from './http/control-plane';
+import { dataPlaneHandler } from './http/data-plane';
+import { startJobsBroker } from './mqtt/broker';
+import { createJobsService } from './service';
+import { readStateFile, writeStateFile } from './state-file';
+import { ensureServerTls, issueDeviceCertificate } from './tls';
+
+export { issueDeviceCertificate } from './tls';
+export { StateFileError } from './state-file';
+export type { EngineOptions } from './engine/types';
+
+/** Access keys the emulator's data plane accepts. */
+export interface EmulatorCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** The keys accepted unless others are given. For local use only. */
+export const defaultEmulatorCredentials: EmulatorCredentials = {
+  accessKeyId: 'AKIAIOTJOBSEMULATOR0',
+  secretAccessKey: 'iot-jobs-rx-emulator-secret-access-key',
+};
+
+/** Options of {@link startEmulator}; every port defaults to 0 (a free port). */
+export interface EmulatorOptions extends EngineOptions {
+  /** Interface to listen on. Default 127.0.0.1. */
+  readonly host?: string;
+  readonly mqttPort?: number;
+  readonly dataPort?: number;
+  readonly controlPort?: number;
+  /** Keys the data plane accepts. Default {@link defaultEmulatorCredentials}. */
+  readonly credentials?: EmulatorCredentials;
+  /** Check SigV4 signatures on the data plane. Default true. */
+  readonly verifySignatures?: boolean;
+  /** A device may only publish and subscribe its own thing's topics. Default false. */
+  readonly strict?: boolean;
+  /** Keep jobs and executions in this file across restarts. */
+  readonly statePath?: string;
+  /** TLS mode: create a local CA and certificates in this folder; MQTT then requires a device certificate. */
+  readonly tlsDir?: string;
+  /** Things to issue device certificates for in TLS mode. Default `['thing-A']`. */
+  readonly tlsThings?: readonly string[];
+  /** Clock and timers (a VirtualTimeScheduler in tests). Default: wall clock. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** `mqtt://host:port` (`mqtts://` in TLS mode). */
+  readonly mqttUrl: string;
+  /** `http://host:port` (`https://` in TLS mode): the iot-jobs-data API. */
+  readonly dataEndpoint: string;
+  /** `http://host:port`: the control plane (CreateJob, CancelJob, ...). */
+  readonly controlEndpoint: string;
+  readonly credentials: EmulatorCredentials;
+  /** TLS mode: the folder with ca.crt and `<thing>.crt`/`<thing>.key`. */
+  readonly tlsDir?: string;
+  /** The engine, for tests and tools that drive the service directly. */
+  readonly engine: Engine;
+  readonly close: () => Promise<void>;
+}
+
+const listen = async (server: http.Server, port: number, host: string): Promise<number> => {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? (address satisfies AddressInfo).port : port;
+};
+
+const closeServer = (server: http.Server): Promise<void> =>
+  new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => {
+      resolve();
+    });
+  });
+
+/**
+ * Starts the emulator. Resolves once every port listens.
+ * @example
+ * const emu = await startEmulator();
+ * const client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A' });
+ */
+export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emulator> => {
+  const { host = '127.0.0.1', mqttPort = 0, dataPort = 0, controlPort = 0, statePath, tlsDir, scheduler, ...rest } = options;
+  const { credentials = defaultEmulatorCredentials, verifySignatures = true, strict = false, tlsThings = ['thing-A'], ...knobs } = rest;
+  const restore = statePath === undefined ? undefined : readStateFile(statePath);
+  const service = createJobsService({
+    ...knobs,
+    ...(scheduler === undefined ? {} : { scheduler }),
+    ...(restore === undefined ? {} : { restore }),
+    ...(statePath === undefined ? {} : { persist: (snapshot) => writeStateFile(statePath, snapshot) }),
+  });
+  const tls = tlsDir === undefined ? undefined : ensureServerTls(tlsDir);
+  if (tlsDir !== undefined) for (const thing of tlsThings) issueDeviceCertificate(tlsDir, thing);
+  const broker = await startJobsBroker({ engine: service.engine, now: service.now, host, port: mqttPort, strict, ...(tls === undefined ? {} : { tls }) });
+  const subscription = service.notifications$.subscribe((n) => broker.publishNotification(n));
+  const data = dataPlaneHandler({ engine: service.engine, credentials, now: service.now, verify: verifySignatures });
+  const dataServer = tls === undefined ? http.createServer(data) : https.createServer({ cert: tls.cert, key: tls.key }, data);
+  const controlServer = http.createServer(controlPlaneHandler({ engine: service.engine, now: service.now }));
+  const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  const boundData = await listen(dataServer, dataPort, host);
+  const boundControl = await listen(controlServer, controlPort, host);
+  return {
+    mqttUrl: broker.url,
+    dataEndpoint: `${tls === undefined ? 'http' : 'https'}://${hostInUrl}:${boundData}`,
+    controlEndpoint: `http://${hostInUrl}:${boundControl}`,
+    credentials,
+    ...(tlsDir === undefined ? {} : { tlsDir }),
+    engine: service.engine,
+    close: async () => {
+      subscription.unsubscribe();
+      service.stop();
+      await Promise.all([broker.close(), closeServer(dataServer), closeServer(controlServer)]);
+    },
+  };
+};
