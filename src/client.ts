@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import type { Observable } from 'rxjs';
+import type { Observable } from './rx';
 import { show } from './codecs/decode';
 import { httpDocument } from './codecs/http';
 import type { DocumentCodec } from './codecs/job-execution';

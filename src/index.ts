@@ -1,5 +1,5 @@
 /**
- * iot-jobs-rx: the AWS IoT Jobs device API as RxJS Observables, over MQTT (and HTTPS), with every payload
+ * iot-jobs-rx: the AWS IoT Jobs device API as RxJS Observables, over MQTT or HTTPS, with every payload
  * checked by io-ts codecs.
  */
 export { createJobsClient, type JobsClient, type JobsClientOptions } from './client';
@@ -21,6 +21,14 @@ export {
 } from './errors';
 export { mqttTransport, type MqttTransportOptions } from './transport/mqtt';
 export { connectMqtt, type ConnectMqttOptions } from './transport/connect-mqtt';
+export { httpsTransport, type HttpsTlsOptions, type HttpsTransportOptions } from './transport/https';
+export {
+  environmentCredentials,
+  iotCredentialsProvider,
+  staticCredentials,
+  type IotCredentialsProviderOptions,
+} from './transport/credentials';
+export type { Credentials, CredentialsProvider } from './transport/sigv4';
 export { fromMqttClient, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './transport/mqtt-port';
 export type { Call, DocumentEncoding, EventMessage, JobsTransport, JsonObject, Reply } from './transport/transport';
 export {

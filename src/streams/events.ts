@@ -1,5 +1,5 @@
 import type * as t from 'io-ts';
-import { type Observable, map, share } from 'rxjs';
+import { type Observable, map, share } from '../rx';
 import type { ThingName } from '../codecs/primitives';
 import { decodeParsed } from '../codecs/decode';
 import type { EventName } from '../errors';

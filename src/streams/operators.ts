@@ -1,4 +1,4 @@
-import { type MonoTypeOperatorFunction, filter, take, throwError, timeout } from 'rxjs';
+import { type MonoTypeOperatorFunction, filter, take, throwError, timeout } from '../rx';
 import type { Reply } from '../transport/transport';
 
 /** Small named operators of the request pipeline. */

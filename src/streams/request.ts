@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type * as t from 'io-ts';
-import { type Observable, defer, map } from 'rxjs';
+import { type Observable, defer, map } from '../rx';
 import { decodeParsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { RejectedResponse } from '../codecs/responses';
@@ -19,8 +19,8 @@ export interface RequestContext {
   readonly newToken: () => string;
 }
 
-/** A short random clientToken (16 characters, 96 bits; AWS allows up to 64). */
-export const randomToken = (): string => randomBytes(12).toString('base64url');
+/** A random clientToken: a UUID v4, as the official SDKs send (AWS allows up to 64 characters). */
+export const randomToken = (): string => randomUUID();
 
 /** Decodes an accepted reply, or throws the rejection it carries. */
 const settle = <R>(operation: OperationName, response: t.Decoder<unknown, R>, reply: Reply): R => {

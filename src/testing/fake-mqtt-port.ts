@@ -1,4 +1,4 @@
-import { Observable, Subject } from 'rxjs';
+import { Observable, Subject } from '../rx';
 import type { ConnectionState, MqttPort, SubscriptionEvent } from '../transport/mqtt-port';
 import { matchesFilter } from '../transport/topics';
 import { TransportError } from '../errors';

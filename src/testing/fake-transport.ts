@@ -1,4 +1,4 @@
-import { Observable, Subject, filter, map } from 'rxjs';
+import { Observable, Subject, filter, map } from '../rx';
 import { parseJson } from '../codecs/decode';
 import type { EventName } from '../errors';
 import type { Outcome } from '../transport/topics';

@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import { Observable } from 'rxjs';
+import { Observable } from '../rx';
 import { TransportError } from '../errors';
 import { matchesFilter } from './topics';
 

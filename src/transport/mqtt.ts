@@ -1,25 +1,21 @@
 import type { MqttClient } from 'mqtt';
-import {
-  EMPTY,
-  type Observable,
-  ReplaySubject,
-  connect,
-  defer,
-  filter,
-  first,
-  ignoreElements,
-  merge,
-  mergeMap,
-  of,
-  race,
-  scan,
-  share,
-  take,
-  timer,
-} from 'rxjs';
 import { parseJson, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { TransportError, type EventName, type OperationName } from '../errors';
+import {
+  EMPTY,
+  Observable,
+  ReplaySubject,
+  filter,
+  first,
+  map,
+  mergeMap,
+  race,
+  share,
+  take,
+  timer,
+  type Subscription,
+} from '../rx';
 import { fromMqttClient, isMqttPort, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
 import { eventTopic, parseJobsTopic, replyFilter, requestTopic } from './topics';
 import type { Call, EventMessage, JobsTransport, Reply } from './transport';
@@ -33,10 +29,10 @@ export interface MqttTransportOptions {
   readonly lingerMs?: number;
 }
 
-/** A shared reply subscription: whether its SUBACK came, and the latest reply on it. */
-interface FamilyState {
-  readonly ready: boolean;
-  readonly reply?: Reply;
+/** One shared reply subscription: ready once its SUBACK came; replies routed to waiting requests by token. */
+interface Family {
+  readonly ready$: Observable<void>;
+  readonly waiting: Map<string, (reply: Reply) => void>;
 }
 
 const decoder = new TextDecoder();
@@ -74,18 +70,21 @@ const resendable = (call: Call): boolean =>
 /**
  * The Jobs API over the MQTT reserved topics, on an mqtt.js client (or any {@link MqttPort}).
  * A constant number of subscriptions per thing however many jobs: one wildcard filter per operation and
- * one per event, each shared by every request, released `lingerMs` after its last user.
- * A request is published only after its filter's SUBACK.
+ * one per event, each shared by every request, released `lingerMs` after its last user (at once when the
+ * client ends). A request is published only after its filter's SUBACK; replies reach their request by
+ * clientToken.
  */
 export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransportOptions = {}): JobsTransport => {
   const port = isMqttPort(client) ? client : fromMqttClient(client);
   const lingerMs = options.lingerMs ?? 30_000;
-  const shared = new Map<string, Observable<FamilyState>>();
+  const families = new Map<string, Family>();
   const events = new Map<string, Observable<EventMessage>>();
+  // One listener on the client for every request, however many are in flight.
+  const connection$ = (port.connection$ ?? EMPTY).pipe(share());
   // Linger after the last user leaves, but not past the client's end: a pending timer would keep Node alive.
-  // Watched from the start (one listener), so an end that came before the last user left still counts.
+  // Watched from the start, so an end that came before the last user left still counts.
   const ended$ = new ReplaySubject<void>(1);
-  (port.connection$ ?? EMPTY)
+  connection$
     .pipe(
       filter((state) => state === 'end'),
       take(1),
@@ -95,58 +94,66 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
     });
   const linger = { resetOnRefCountZero: () => race(timer(lingerMs), ended$) };
 
-  const replies = (operation: OperationName, thingName: ThingName): Observable<FamilyState> => {
+  const family = (operation: OperationName, thingName: ThingName): Family => {
     const filterText = replyFilter(operation, thingName);
-    const existing = shared.get(filterText);
+    const existing = families.get(filterText);
     if (existing) return existing;
-    const family$ = port.subscribe(filterText).pipe(
-      scan(
-        (state: FamilyState, event: SubscriptionEvent): FamilyState =>
-          event.kind === 'subscribed'
-            ? { ready: true }
-            : { ready: state.ready, ...withReply(toReply(event.message, operation, thingName)) },
-        { ready: false },
-      ),
-      // Late joiners get the latest state, so they know the SUBACK already came.
-      share({ connector: () => new ReplaySubject<FamilyState>(1), ...linger }),
+    const waiting = new Map<string, (reply: Reply) => void>();
+    const route = (event: SubscriptionEvent): boolean => {
+      if (event.kind === 'subscribed') return true;
+      const reply = toReply(event.message, operation, thingName);
+      if (reply?.clientToken !== undefined) waiting.get(reply.clientToken)?.(reply);
+      return false;
+    };
+    const ready$ = port.subscribe(filterText).pipe(
+      filter(route),
+      map(() => undefined),
+      // Late joiners learn at once that the SUBACK already came.
+      share({ connector: () => new ReplaySubject<void>(1), ...linger }),
     );
-    shared.set(filterText, family$);
-    return family$;
+    const created = { ready$, waiting };
+    families.set(filterText, created);
+    return created;
   };
 
   const request = (call: Call): Observable<Reply> =>
-    defer(() => {
+    new Observable<Reply>((subscriber) => {
+      const { ready$, waiting } = family(call.operation, call.thingName);
       const topic = requestTopic(call.operation, call.thingName, call.jobId);
       const payload = JSON.stringify(call.payload);
+      const fail = (error: unknown): void => {
+        subscriber.error(error);
+      };
       let published = false;
-      const publish$ = defer(() => {
+      const publish = (): Subscription => {
         published = true;
-        return port.publish(topic, payload);
+        return port.publish(topic, payload).subscribe({ error: fail });
+      };
+      waiting.set(call.clientToken, (reply) => {
+        subscriber.next(reply);
       });
-      const reconnects$ = (port.connection$ ?? EMPTY).pipe(
-        mergeMap((state) => {
-          if (state === 'end') throw new TransportError(`the MQTT client ended while ${call.operation} was in flight`, { operation: call.operation });
-          if (!published) return EMPTY;
-          if (resendable(call)) return state === 'up' ? publish$ : EMPTY;
-          if (state === 'up') return EMPTY;
-          throw new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, {
-            operation: call.operation,
-          });
-        }),
-      );
-      return replies(call.operation, call.thingName).pipe(
-        connect((state$) =>
-          merge(
-            state$.pipe(
-              first((state) => state.ready),
-              mergeMap(() => publish$),
-              ignoreElements(),
-            ),
-            reconnects$.pipe(ignoreElements()),
-            state$.pipe(mergeMap((state) => (state.reply === undefined ? EMPTY : of(state.reply)))),
-          ),
-        ),
-      );
+      // Holding the family keeps its subscription up for as long as this request waits.
+      const held = ready$.subscribe({ error: fail });
+      const sent = ready$.pipe(first()).subscribe(() => publish());
+      const watched = connection$
+        .pipe(
+          mergeMap((state) => {
+            if (state === 'end') throw new TransportError(`the MQTT client ended while ${call.operation} was in flight`, { operation: call.operation });
+            if (!published) return EMPTY;
+            if (resendable(call)) return state === 'up' ? [state] : EMPTY;
+            if (state === 'up') return EMPTY;
+            throw new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, {
+              operation: call.operation,
+            });
+          }),
+        )
+        .subscribe({ next: () => publish(), error: fail });
+      return () => {
+        waiting.delete(call.clientToken);
+        watched.unsubscribe();
+        sent.unsubscribe();
+        held.unsubscribe();
+      };
     });
 
   const toEvent = (event: SubscriptionEvent): EventMessage[] => {
@@ -168,6 +175,3 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
     },
   };
 };
-
-const withReply = (reply: Reply | undefined): { reply?: Reply } => (reply === undefined ? {} : { reply });
-

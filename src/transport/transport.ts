@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { Observable } from '../rx';
 import type { Parsed } from '../codecs/decode';
 import type { JobIdOrNext, ThingName } from '../codecs/primitives';
 import type { EventName, OperationName } from '../errors';

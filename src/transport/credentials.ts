@@ -1,0 +1,182 @@
+import https from 'node:https';
+import * as t from 'io-ts';
+import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, map, of, share, tap, throwError, timeout } from '../rx';
+import { DecodeError, InvalidRequestError, TransportError } from '../errors';
+import { decodeParsed, parseJson } from '../codecs/decode';
+import { HttpErrorBody } from '../codecs/http';
+import { isThingName } from '../codecs/primitives';
+import { headerValue, sendHttp, type HttpResponse } from './http-request';
+import type { Credentials } from './sigv4';
+
+/**
+ * Credentials providers for the HTTPS transport: fixed keys, the standard environment variables, and the
+ * AWS IoT credentials provider, which trades the device certificate for temporary credentials of a role
+ * (../shared/spec/aws-iot-connection.md §11).
+ */
+
+const checkKeys = (credentials: Credentials, where: string): void => {
+  const issues = (['accessKeyId', 'secretAccessKey'] as const).filter((k) => credentials[k] === '').map((k) => `${where}${k}: must not be empty`);
+  if (issues.length > 0) throw new InvalidRequestError(issues);
+};
+
+/**
+ * Always the same credentials. Errors: throws InvalidRequestError at once when a key is empty.
+ * @example
+ * httpsTransport({ endpoint, credentials: staticCredentials({ accessKeyId, secretAccessKey }) });
+ */
+export const staticCredentials = (credentials: Credentials): (() => Observable<Credentials>) => {
+  checkKeys(credentials, 'credentials.');
+  return () => of(credentials);
+};
+
+/**
+ * The credentials in `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and (optional) `AWS_SESSION_TOKEN`, read
+ * once, now. Errors: throws InvalidRequestError naming the missing variables.
+ */
+export const environmentCredentials = (env: Readonly<Record<string, string | undefined>> = process.env): (() => Observable<Credentials>) => {
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'] ?? '';
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'] ?? '';
+  const sessionToken = env['AWS_SESSION_TOKEN'] ?? '';
+  const missing = [
+    ['AWS_ACCESS_KEY_ID', accessKeyId],
+    ['AWS_SECRET_ACCESS_KEY', secretAccessKey],
+  ].flatMap(([name = '', value]) => (value === '' ? [`${name}: not set (environmentCredentials needs it)`] : []));
+  if (missing.length > 0) throw new InvalidRequestError(missing);
+  return staticCredentials({ accessKeyId, secretAccessKey, ...(sessionToken === '' ? {} : { sessionToken }) });
+};
+
+/** Options of {@link iotCredentialsProvider}. */
+export interface IotCredentialsProviderOptions {
+  /**
+   * The account's credentials endpoint (`aws iot describe-endpoint --endpoint-type iot:CredentialProvider`),
+   * e.g. `c1a2b3.credentials.iot.eu-west-1.amazonaws.com`, or an `https://host:port` URL.
+   */
+  readonly endpoint: string;
+  /** The role alias whose role the credentials are for. */
+  readonly roleAlias: string;
+  /** Sent as `x-amzn-iot-thingname`, needed when policies use thing variables. Default: not sent. */
+  readonly thingName?: string;
+  /** Device certificate (PEM) for mutual TLS. */
+  readonly cert: string | Buffer;
+  /** Device private key (PEM). Never logged. */
+  readonly key: string | Buffer;
+  /** CA certificates (PEM) to trust instead of Node's default list. */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+  /** Deadline of one credentials request. Default 10 000 ms. */
+  readonly timeoutMs?: number;
+  /** After a failed refresh, keep the still-valid credentials this long before trying again. Default 30 000 ms. */
+  readonly retryAfterMs?: number;
+  /** Clock and timers. Default: the async scheduler (wall clock). */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** An ISO 8601 date-time on the wire, a `Date` in the domain. */
+const IsoDate = new t.Type<Date, string, unknown>(
+  'IsoDate',
+  (u): u is Date => u instanceof Date,
+  (u, c) => {
+    const ms = typeof u === 'string' ? Date.parse(u) : Number.NaN;
+    return Number.isNaN(ms) ? t.failure(u, c, 'expected an ISO 8601 date-time') : t.success(new Date(ms));
+  },
+  (d) => d.toISOString(),
+);
+
+/** The credentials provider's reply. */
+const IotCredentialsResponse = t.type(
+  { credentials: t.type({ accessKeyId: t.string, secretAccessKey: t.string, sessionToken: t.string, expiration: IsoDate }) },
+  'IotCredentialsResponse',
+);
+
+/** Refresh at 80 % of the lifetime, and at least this long before the expiry. */
+const refreshLeadMs = 5 * 60_000;
+/** Credentials closer than this to their expiry are not used any more (clock skew, requests in flight). */
+const expiryMarginMs = 30_000;
+
+interface Cached {
+  readonly credentials: Credentials;
+  readonly refreshAt: number;
+  readonly usableUntil: number;
+}
+
+const cacheEntry = (credentials: Credentials, now: number): Cached => {
+  const expires = credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY;
+  const lifetime = expires - now;
+  return { credentials, refreshAt: now + Math.max(0, Math.min(0.8 * lifetime, lifetime - refreshLeadMs)), usableUntil: expires - expiryMarginMs };
+};
+
+const readCredentials = (response: HttpResponse): Credentials => {
+  const parsed = parseJson(response.text);
+  if (response.status !== 200) {
+    const body = parsed.ok && HttpErrorBody.is(parsed.value) ? parsed.value : {};
+    const type = headerValue(response.headers, 'x-amzn-errortype')?.split(':')[0];
+    const message = body.message ?? body.Message ?? response.text.slice(0, 200);
+    throw new TransportError(`the credentials provider answered ${response.status}${type === undefined ? '' : ` ${type}`}: ${message}`, { httpStatus: response.status });
+  }
+  try {
+    return decodeParsed(IotCredentialsResponse, parsed, { payload: response.text }).credentials;
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    throw new TransportError(`the credentials provider's reply is unreadable: ${error.issues.join('; ')}`, { httpStatus: response.status, cause: error });
+  }
+};
+
+const endpointUrl = (endpoint: string): URL | undefined => {
+  try {
+    const url = new URL(endpoint.includes('://') ? endpoint : `https://${endpoint}`);
+    return url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Temporary credentials from the AWS IoT credentials provider: `GET /role-aliases/{alias}/credentials`
+ * over mutual TLS with the device certificate. Cached: fetched on first use, fetched again at 80 % of their
+ * lifetime (at least 5 minutes before the expiry); concurrent callers share one request; while a refresh
+ * fails, the old credentials are used until 30 s before they expire, and the next attempt waits
+ * `retryAfterMs`. Errors: throws InvalidRequestError for bad options; the provider errors with
+ * TransportError (`httpStatus` set for an HTTP refusal, e.g. 403 for a certificate not allowed the role
+ * alias) when it has no valid credentials to give.
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/authorizing-direct-aws.html
+ * @example
+ * const credentials = iotCredentialsProvider({ endpoint, roleAlias: 'jobs-role-alias', thingName: 'thing-A', cert, key, ca });
+ * const transport = httpsTransport({ endpoint: 'data.jobs.iot.eu-west-1.amazonaws.com', credentials });
+ */
+export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): (() => Observable<Credentials>) => {
+  const origin = endpointUrl(options.endpoint);
+  const { roleAlias, thingName, timeoutMs = 10_000, retryAfterMs = 30_000, scheduler = asyncScheduler } = options;
+  const issues = [
+    ...(origin === undefined ? [`endpoint: expected a host name or an https:// URL, got ${JSON.stringify(options.endpoint)}`] : []),
+    ...(/^[\w=,@-]{1,128}$/.test(roleAlias) ? [] : [`roleAlias: expected 1-128 of [A-Za-z0-9_=,@-], got ${JSON.stringify(roleAlias)}`]),
+    ...(thingName === undefined || isThingName(thingName) ? [] : [`thingName: expected 1-128 of [a-zA-Z0-9:_-], got ${JSON.stringify(thingName)}`]),
+  ];
+  if (issues.length > 0 || origin === undefined) throw new InvalidRequestError(issues);
+  const ca = options.ca === undefined || typeof options.ca === 'string' || Buffer.isBuffer(options.ca) ? options.ca : [...options.ca];
+  const agent = new https.Agent({ keepAlive: true, cert: options.cert, key: options.key, ...(ca === undefined ? {} : { ca }) });
+  const headers = { host: origin.host, accept: 'application/json', ...(thingName === undefined ? {} : { 'x-amzn-iot-thingname': thingName }) };
+  const exchange = { origin, method: 'GET', target: `/role-aliases/${roleAlias}/credentials`, headers, agent };
+  let cached: Cached | undefined;
+  let retryAt = Number.NEGATIVE_INFINITY;
+  const usable = (): Cached | undefined => (cached !== undefined && scheduler.now() < cached.usableUntil ? cached : undefined);
+  // One request however many callers wait; it is aborted if they all unsubscribe.
+  const refresh$ = sendHttp(exchange).pipe(
+    timeout({ first: timeoutMs, scheduler, with: () => throwError(() => new TransportError(`no reply from the credentials provider ${origin.host} within ${timeoutMs} ms`)) }),
+    map(readCredentials),
+    tap((credentials) => {
+      cached = cacheEntry(credentials, scheduler.now());
+    }),
+    share(),
+  );
+  return () =>
+    defer(() => {
+      const held = usable();
+      if (held !== undefined && (scheduler.now() < held.refreshAt || scheduler.now() < retryAt)) return of(held.credentials);
+      return refresh$.pipe(
+        catchError((error: unknown) => {
+          retryAt = scheduler.now() + retryAfterMs;
+          const still = usable();
+          return still === undefined ? throwError(() => error) : of(still.credentials);
+        }),
+      );
+    });
+};
