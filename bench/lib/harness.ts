@@ -1,0 +1,229 @@
+/**
+ * What bench/run.ts, bench/profile.ts and bench/overhead.ts share: the server child, the three clients under test and the
+ * two bounded measuring loops (sequential, N in flight).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import mqtt, { type MqttClient } from 'mqtt';
+import { firstValueFrom } from 'rxjs';
+import type * as Library from '../../src/index';
+import { benchJobId } from './config';
+
+export const root = path.resolve(__dirname, '../..');
+export const requestTimeoutMs = 10_000;
+
+/**
+ * The build of ours under test: dist/index.js, or another CommonJS build named by BENCH_DIST (a directory
+ * holding index.js, or the file), e.g. to compare a candidate fix against the current build.
+ */
+export const oursEntry = path.resolve(root, process.env.BENCH_DIST ?? 'dist');
+
+// ------------------------------------------------------------------------------------ small utilities
+
+export const log = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
+
+export const withTimeout = <T>(what: string, timeoutMs: number, promise: Promise<T>): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`${what}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+
+export const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
+
+/** One request: resolves when its correlated reply came. */
+export type Requester = () => Promise<void>;
+
+export interface SequentialResult {
+  readonly samples: number[];
+  readonly cpuMs: number;
+}
+
+export const sequential = async (requester: Requester, count: number): Promise<SequentialResult> => {
+  const samples: number[] = [];
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < count; i += 1) {
+    const start = performance.now();
+    await requester();
+    samples.push(performance.now() - start);
+  }
+  return { samples, cpuMs: cpuMs(process.cpuUsage(cpu)) };
+};
+
+export interface FlightResult {
+  readonly samples: number[];
+  readonly elapsedMs: number;
+  readonly cpuMs: number;
+  readonly perSecond: number;
+}
+
+/** `total` requests, `concurrency` of them in flight at any time. */
+export const inFlight = async (requester: Requester, total: number, concurrency: number): Promise<FlightResult> => {
+  const samples: number[] = [];
+  let started = 0;
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const worker = async (): Promise<void> => {
+    while (started < total) {
+      started += 1;
+      const t0 = performance.now();
+      await requester();
+      samples.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  const elapsedMs = performance.now() - start;
+  return { samples, elapsedMs, cpuMs: cpuMs(process.cpuUsage(cpu)), perSecond: (total / elapsedMs) * 1000 };
+};
+
+// ------------------------------------------------------------------------------------ the server child
+
+export interface ServerChild {
+  readonly url: string;
+  readonly stop: () => Promise<void>;
+}
+
+export const waitExit = (child: ChildProcess, timeoutMs: number): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve(child.exitCode);
+      return;
+    }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+
+export const startServer = async (thingNames: readonly string[]): Promise<ServerChild> => {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/server.ts'), ...thingNames], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const url = await withTimeout(
+    'bench/server.ts',
+    20_000,
+    new Promise<string>((resolve, reject) => {
+      lines.on('line', (line) => {
+        const match = /^READY (\S+)$/.exec(line);
+        if (match?.[1] !== undefined) resolve(match[1]);
+      });
+      child.once('exit', (code) => {
+        reject(new Error(`bench/server.ts exited (${code}) before it was ready`));
+      });
+    }),
+  );
+  return {
+    url,
+    stop: async () => {
+      child.stdin.end();
+      await waitExit(child, 5_000);
+    },
+  };
+};
+
+// ---------------------------------------------------------------------------------------- the clients
+
+export interface BenchClient {
+  readonly describe: Requester;
+  readonly close: () => Promise<void>;
+}
+
+/** The floor: one mqtt.js client, TCP_NODELAY, subscribed once, `{clientToken}` out, correlated reply in. */
+export const rawClient = async (url: string, thingName: string): Promise<BenchClient> => {
+  const client: MqttClient = await mqtt.connectAsync(url, { clientId: `${thingName}-bench`, reconnectPeriod: 0 });
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  const waiting = new Map<string, () => void>();
+  client.on('message', (_topic, payload) => {
+    const body = JSON.parse(payload.toString()) as { clientToken?: unknown };
+    if (typeof body.clientToken !== 'string') return;
+    const done = waiting.get(body.clientToken);
+    waiting.delete(body.clientToken);
+    done?.();
+  });
+  await client.subscribeAsync(`$aws/things/${thingName}/jobs/+/get/+`, { qos: 1 });
+  const topic = `$aws/things/${thingName}/jobs/${benchJobId}/get`;
+  let counter = 0;
+  return {
+    describe: () => {
+      counter += 1;
+      const clientToken = `raw-${counter}`;
+      return withTimeout(
+        'raw describe',
+        requestTimeoutMs,
+        new Promise<void>((resolve) => {
+          waiting.set(clientToken, resolve);
+          client.publish(topic, JSON.stringify({ clientToken }), { qos: 1 });
+        }),
+      );
+    },
+    close: async () => {
+      await client.endAsync(true);
+    },
+  };
+};
+
+/** Ours, from the built package (see `oursEntry`): connectMqtt → mqttTransport (default options) → createJobsClient. */
+export const oursClient = async (url: string, thingName: string): Promise<BenchClient> => {
+  const library = createRequire(__filename)(oursEntry) as typeof Library;
+  const client = await library.connectMqtt({ url, clientId: `${thingName}-bench`, reconnectPeriodMs: 0 });
+  const jobs = library.createJobsClient({ thingName, transport: library.mqttTransport(client), timeoutMs: requestTimeoutMs });
+  return {
+    describe: async () => {
+      const reply = await firstValueFrom(jobs.describeJobExecution({ jobId: benchJobId }));
+      if (reply.execution?.jobId !== benchJobId) throw new Error('ours: unexpected reply');
+    },
+    close: async () => {
+      await client.endAsync(true);
+    },
+  };
+};
+
+/** aws-iot-device-sdk-v2 1.28 IotJobsClientv2 over an aws-crt MQTT 3.1.1 connection (dependencies.md §3). */
+export const sdkClient = async (url: string, thingName: string): Promise<BenchClient> => {
+  const { mqtt: crtMqtt, io, iotjobs } = await import('aws-iot-device-sdk-v2');
+  const { hostname, port } = new URL(url);
+  const connection = new crtMqtt.MqttClient().new_connection({
+    client_id: `${thingName}-bench`,
+    host_name: hostname,
+    port: Number(port),
+    clean_session: true,
+    keep_alive: 30,
+    socket_options: new io.SocketOptions(),
+  });
+  await withTimeout('aws-crt connect', 10_000, connection.connect());
+  const jobs = iotjobs.IotJobsClientv2.newFromMqtt311(connection, {
+    maxRequestResponseSubscriptions: 4,
+    maxStreamingSubscriptions: 2,
+    operationTimeoutInSeconds: requestTimeoutMs / 1000,
+  });
+  return {
+    describe: async () => {
+      const reply = await jobs.describeJobExecution({ thingName, jobId: benchJobId });
+      if (reply.execution?.jobId !== benchJobId) throw new Error('sdk: unexpected reply');
+    },
+    close: async () => {
+      jobs.close();
+      await connection.disconnect();
+    },
+  };
+};
+

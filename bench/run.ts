@@ -1,0 +1,318 @@
+/**
+ * `npm run bench`: iot-jobs-rx against the raw mqtt.js floor and against aws-iot-device-sdk-v2's
+ * IotJobsClientv2, in one run, on one emulator (broker + Jobs service) in a child process (bench/server.ts).
+ *
+ *   (a) describeJobExecution round trip, ours vs raw mqtt.js: sequential latency and 64-in-flight throughput
+ *   (b) the same, ours vs IotJobsClientv2 (aws-crt, which pays Nagle, hence fewer iterations)
+ *   (c) cold start to first reply and RSS, in fresh `node` processes (bench/cold/*.ts, built by
+ *       bench/build.ts to node_modules/.cache/iot-jobs-rx-bench/cold/*.js, run with plain `node`)
+ *
+ * Ours is the BUILT package (dist/index.js, CommonJS), loaded the way an application requires it; the
+ * package script builds it first. BENCH_DIST=<dir> measures another CommonJS build instead (e.g. a
+ * candidate fix). Every loop is bounded; loopback only. Options (all optional):
+ *   --seq N       sequential requests per client (ours, raw)                          default 1000
+ *   --flight N    requests per in-flight round (ours, raw), 64 in flight, 3 rounds     default 3000
+ *   --sdk-seq N   sequential requests of IotJobsClientv2                               default 50
+ *   --sdk-flight N  in-flight requests of IotJobsClientv2 (64 in flight)               default 640
+ *   --cold N      fresh processes per client for the cold start                        default 9
+ *   --json FILE   where to write the raw figures as JSON (default .bench/results-<time>.json)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ColdReport } from './cold/report';
+import { benchJobId, coldOutDir, things } from './lib/config';
+import { inFlight, log, oursClient, oursEntry, rawClient, root, sdkClient, sequential, startServer, waitExit, type FlightResult } from './lib/harness';
+import { median, ms, ratio, summarize, table, type Summary } from './lib/stats';
+
+// ---------------------------------------------------------------------------------------------- options
+
+const flag = (name: string, fallback: number): number => {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index < 0 ? undefined : Number(process.argv[index + 1]);
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer`);
+  return value;
+};
+const jsonIndex = process.argv.indexOf('--json');
+const settings = {
+  seq: flag('seq', 1000),
+  flight: flag('flight', 3000),
+  flightRounds: 3,
+  concurrency: 64,
+  sdkSeq: flag('sdk-seq', 50),
+  sdkFlight: flag('sdk-flight', 640),
+  cold: flag('cold', 9),
+  blocks: 5,
+  jsonFile: jsonIndex < 0 ? undefined : process.argv[jsonIndex + 1],
+};
+// ------------------------------------------------------------------------------------------ cold start
+
+/** A child's report, plus what this process saw: spawn → the child's line, spawn → its exit. */
+interface ColdSample extends ColdReport {
+  readonly spawnToReplyMs: number;
+  readonly spawnToExitMs: number;
+}
+
+const coldClients = ['empty', 'raw', 'ours', 'sdk'] as const;
+type ColdClient = (typeof coldClients)[number];
+const coldThing: Record<ColdClient, string> = { empty: things.coldRaw, raw: things.coldRaw, ours: things.coldOurs, sdk: things.coldSdk };
+const coldDir = path.join(root, coldOutDir);
+
+const isColdReport = (value: unknown, client: ColdClient): value is ColdReport => {
+  if (typeof value !== 'object' || value === null || !('client' in value) || value.client !== client) return false;
+  const keys = ['startMs', 'requireMs', 'connectMs', 'describeMs', 'firstReplyMs', 'rss', 'heapUsed'];
+  return keys.every((key) => key in value && typeof (value as Record<string, unknown>)[key] === 'number');
+};
+
+/** One fresh `node <coldOutDir>/<client>.js` (built from bench/cold/<client>.ts by bench/build.ts). */
+const coldRun = async (client: ColdClient, url: string): Promise<ColdSample> => {
+  const script = path.join(coldDir, `${client}.js`);
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, [script, url, coldThing[client], benchJobId], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_DIST: oursEntry },
+  });
+  let stdout = '';
+  let lineAt = Number.NaN;
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (Number.isNaN(lineAt)) lineAt = performance.now();
+    stdout += chunk.toString();
+  });
+  const code = await waitExit(child, 20_000);
+  const exitedAt = performance.now();
+  if (code !== 0) throw new Error(`${path.relative(root, script)} exited with ${code}`);
+  const parsed: unknown = JSON.parse(stdout.trim());
+  if (!isColdReport(parsed, client)) throw new Error(`${path.relative(root, script)}: unexpected output ${stdout}`);
+  return { ...parsed, spawnToReplyMs: lineAt - spawnedAt, spawnToExitMs: exitedAt - spawnedAt };
+};
+
+// ----------------------------------------------------------------------------------------------- main
+
+const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
+const perSecond = (value: number): string => `${Math.round(value).toLocaleString('en-US')}/s`;
+const verdict = (met: boolean): string => (met ? 'MET' : 'NOT MET');
+
+// Process warnings (e.g. MaxListenersExceededWarning from a client under load) are findings: count them
+// and print them once in the report. `npm run bench` passes --no-warnings so they do not interleave.
+const warnings = new Map<string, number>();
+let phase = 'start-up';
+process.on('warning', (warning) => {
+  const text = `[${phase}] ${warning.name}: ${warning.message.replace(/\d+ (\w+) listeners added/, 'N $1 listeners added')}`;
+  warnings.set(text, (warnings.get(text) ?? 0) + 1);
+});
+
+/** The commit measured, and whether src/ had uncommitted changes (the build is of the working tree). */
+const revision = (): string => {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') === '' ? '' : ' + uncommitted src/ changes'}`;
+  } catch {
+    return 'unknown';
+  }
+};
+
+const oursLabel = `iot-jobs-rx (${path.relative(root, oursEntry)})`;
+
+const main = async (): Promise<void> => {
+  const started = new Date();
+  const commit = revision();
+  log(`iot-jobs-rx benchmark at ${commit}: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const server = await startServer(Object.values(things));
+  log(`emulator child ready at ${server.url}; ours = ${path.relative(root, oursEntry)}/index.js`);
+  const results: Record<string, unknown> = { started: started.toISOString(), commit, node: process.version, cpus: os.cpus().length, settings };
+  try {
+    // ---------------------------------------------------------------- (a) ours vs the raw mqtt.js floor
+    const raw = await rawClient(server.url, things.raw);
+    const ours = await oursClient(server.url, things.ours);
+    log('warm-up: 300 requests each, sequential, then 64 in flight');
+    phase = 'raw';
+    await sequential(raw.describe, 300);
+    await inFlight(raw.describe, 640, settings.concurrency);
+    phase = 'ours';
+    await sequential(ours.describe, 300);
+    await inFlight(ours.describe, 640, settings.concurrency);
+
+    // Interleaved blocks (ABBA order) so that drift on a shared machine hits both clients alike.
+    const perBlock = Math.ceil(settings.seq / settings.blocks);
+    const seqRaw: number[] = [];
+    const seqOurs: number[] = [];
+    let seqCpuRaw = 0;
+    let seqCpuOurs = 0;
+    for (let block = 0; block < settings.blocks; block += 1) {
+      const order = block % 2 === 0 ? (['raw', 'ours'] as const) : (['ours', 'raw'] as const);
+      for (const which of order) {
+        phase = which;
+        const result = await sequential(which === 'raw' ? raw.describe : ours.describe, perBlock);
+        (which === 'raw' ? seqRaw : seqOurs).push(...result.samples);
+        if (which === 'raw') seqCpuRaw += result.cpuMs;
+        else seqCpuOurs += result.cpuMs;
+      }
+    }
+    log(`sequential: ${seqRaw.length} + ${seqOurs.length} requests done`);
+
+    const flightRaw: FlightResult[] = [];
+    const flightOurs: FlightResult[] = [];
+    for (let round = 0; round < settings.flightRounds; round += 1) {
+      const order = round % 2 === 0 ? (['raw', 'ours'] as const) : (['ours', 'raw'] as const);
+      for (const which of order) {
+        phase = which;
+        const result = await inFlight(which === 'raw' ? raw.describe : ours.describe, settings.flight, settings.concurrency);
+        (which === 'raw' ? flightRaw : flightOurs).push(result);
+      }
+    }
+    log(`in flight: ${settings.flightRounds} rounds × ${settings.flight} requests each done`);
+    await raw.close();
+    await ours.close();
+
+    // ------------------------------------------------------------------------ (b) ours vs IotJobsClientv2
+    phase = 'IotJobsClientv2';
+    const sdk = await sdkClient(server.url, things.sdk);
+    log(`IotJobsClientv2: warm-up 5, then ${settings.sdkSeq} sequential, ${settings.sdkFlight} with 64 in flight`);
+    await sequential(sdk.describe, 5);
+    const seqSdk = await sequential(sdk.describe, settings.sdkSeq);
+    const flightSdk = await inFlight(sdk.describe, settings.sdkFlight, settings.concurrency);
+    await sdk.close();
+
+    // ------------------------------------------------------------------------------- (c) cold start
+    phase = 'cold start';
+    log(`cold start: ${settings.cold} fresh processes each, rotating order`);
+    for (const client of coldClients) {
+      if (!existsSync(path.join(coldDir, `${client}.js`))) throw new Error(`${coldOutDir}/${client}.js missing: run \`npm run bench\` (it builds first)`);
+    }
+    // One unmeasured pass so every client starts with the same (warm) file cache.
+    for (const client of coldClients) await coldRun(client, server.url);
+    const cold = new Map<ColdClient, ColdSample[]>();
+    for (let i = 0; i < settings.cold; i += 1) {
+      for (let j = 0; j < coldClients.length; j += 1) {
+        const client = coldClients[(i + j) % coldClients.length];
+        if (client === undefined) continue;
+        cold.set(client, [...(cold.get(client) ?? []), await coldRun(client, server.url)]);
+      }
+    }
+
+    // ------------------------------------------------------------------------------------ report
+    const sRaw = summarize(seqRaw);
+    const sOurs = summarize(seqOurs);
+    const sSdk = summarize(seqSdk.samples);
+    const rpsRaw = median(flightRaw.map((r) => r.perSecond));
+    const rpsOurs = median(flightOurs.map((r) => r.perSecond));
+    const lRaw = summarize(flightRaw.flatMap((r) => r.samples));
+    const lOurs = summarize(flightOurs.flatMap((r) => r.samples));
+    const lSdk = summarize(flightSdk.samples);
+    const cpuPerRequest = (cpu: number, n: number): string => `${((cpu / n) * 1000).toFixed(0)} µs`;
+    const flightCpu = (rs: readonly FlightResult[]): number => rs.reduce((a, r) => a + r.cpuMs, 0);
+    const flightN = settings.flight * settings.flightRounds;
+
+    const seqRow = (name: string, s: Summary, cpu: string, vsRaw: string): string[] => [name, String(s.n), ms(s.median), ms(s.p99), ms(s.max), cpu, vsRaw];
+    const out: string[] = [];
+    out.push('');
+    out.push(`(a)+(b) describeJobExecution round trip, sequential (emulator in a child process)`);
+    out.push(
+      table([
+        ['client', 'n', 'median', 'p99', 'max', 'CPU/request', 'median vs raw'],
+        seqRow('raw mqtt.js (floor)', sRaw, cpuPerRequest(seqCpuRaw, sRaw.n), '1.00×'),
+        seqRow(oursLabel, sOurs, cpuPerRequest(seqCpuOurs, sOurs.n), ratio(sOurs.median / sRaw.median)),
+        seqRow('IotJobsClientv2', sSdk, cpuPerRequest(seqSdk.cpuMs, sSdk.n), ratio(sSdk.median / sRaw.median)),
+      ]),
+    );
+    out.push('');
+    out.push(`(a)+(b) ${settings.concurrency} requests in flight (throughput = requests / wall time; raw and ours: median of ${settings.flightRounds} rounds of ${settings.flight})`);
+    const flightRow = (name: string, rps: number, l: Summary, cpu: string, vsRaw: string): string[] => [
+      name,
+      String(l.n),
+      perSecond(rps),
+      ms(l.median),
+      ms(l.p99),
+      cpu,
+      vsRaw,
+    ];
+    out.push(
+      table([
+        ['client', 'n', 'throughput', 'latency median', 'latency p99', 'CPU/request', 'throughput vs raw'],
+        flightRow('raw mqtt.js (floor)', rpsRaw, lRaw, cpuPerRequest(flightCpu(flightRaw), flightN), '1.00×'),
+        flightRow(oursLabel, rpsOurs, lOurs, cpuPerRequest(flightCpu(flightOurs), flightN), ratio(rpsOurs / rpsRaw)),
+        flightRow('IotJobsClientv2', flightSdk.perSecond, lSdk, cpuPerRequest(flightSdk.cpuMs, settings.sdkFlight), ratio(flightSdk.perSecond / rpsRaw)),
+      ]),
+    );
+    out.push(`  rounds (req/s): raw ${flightRaw.map((r) => Math.round(r.perSecond)).join(', ')}; ours ${flightOurs.map((r) => Math.round(r.perSecond)).join(', ')}`);
+
+    out.push('');
+    out.push(`(c) cold start in fresh \`node\` processes (median of ${settings.cold}); times from Node's time origin (process start)`);
+    const coldRows: string[][] = [['client', 'node start', 'require', 'connect', '1st describe', 'first reply', 'spawn→reply', 'spawn→exit', 'RSS', 'heap used']];
+    const coldMedian = (client: ColdClient, key: keyof Omit<ColdSample, 'client'>): number => median((cold.get(client) ?? []).map((s) => s[key]));
+    const coldNames: Record<ColdClient, string> = { empty: 'empty node (baseline)', raw: 'raw mqtt.js', ours: oursLabel, sdk: 'IotJobsClientv2' };
+    for (const client of coldClients) {
+      coldRows.push([
+        coldNames[client],
+        ms(coldMedian(client, 'startMs')),
+        ms(coldMedian(client, 'requireMs')),
+        ms(coldMedian(client, 'connectMs')),
+        ms(coldMedian(client, 'describeMs')),
+        ms(coldMedian(client, 'firstReplyMs')),
+        ms(coldMedian(client, 'spawnToReplyMs')),
+        ms(coldMedian(client, 'spawnToExitMs')),
+        mib(coldMedian(client, 'rss')),
+        mib(coldMedian(client, 'heapUsed')),
+      ]);
+    }
+    out.push(table(coldRows));
+    const samplesOf = (client: ColdClient, key: 'firstReplyMs' | 'rss'): string =>
+      (cold.get(client) ?? []).map((s) => (key === 'rss' ? (s.rss / 1048576).toFixed(1) : s.firstReplyMs.toFixed(0))).join(' ');
+    out.push(`  first reply (ms) ours: ${samplesOf('ours', 'firstReplyMs')} | sdk: ${samplesOf('sdk', 'firstReplyMs')} | raw: ${samplesOf('raw', 'firstReplyMs')}`);
+    out.push(`  RSS (MiB)        ours: ${samplesOf('ours', 'rss')} | sdk: ${samplesOf('sdk', 'rss')} | raw: ${samplesOf('raw', 'rss')}`);
+
+    const seqRatio = sOurs.median / sRaw.median;
+    const flightRatio = rpsOurs / rpsRaw;
+    const sdkSpeedup = sSdk.median / sOurs.median;
+    const coldOurs = coldMedian('ours', 'firstReplyMs');
+    const coldSdk = coldMedian('sdk', 'firstReplyMs');
+    const rssOurs = coldMedian('ours', 'rss');
+    const rssSdk = coldMedian('sdk', 'rss');
+    out.push('');
+    out.push('targets');
+    out.push(
+      table([
+        ['target', 'measured', 'verdict'],
+        ['sequential median ≤ 1.10× raw', ratio(seqRatio), verdict(seqRatio <= 1.1)],
+        ['64 in flight ≥ 0.9× raw throughput', ratio(flightRatio), verdict(flightRatio >= 0.9)],
+        ['sequential vs IotJobsClientv2 (ours/theirs)', `${ratio(sOurs.median / sSdk.median)} (${sdkSpeedup.toFixed(0)}× faster)`, 'info (~50× expected)'],
+        ['64 in flight vs IotJobsClientv2 (ours/theirs)', ratio(rpsOurs / flightSdk.perSecond), 'info'],
+        ['cold start ≤ IotJobsClientv2', `${ms(coldOurs)} vs ${ms(coldSdk)} (${ratio(coldOurs / coldSdk)})`, verdict(coldOurs <= coldSdk)],
+        ['RSS after first reply ≤ IotJobsClientv2', `${mib(rssOurs)} vs ${mib(rssSdk)} (${ratio(rssOurs / rssSdk)})`, verdict(rssOurs <= rssSdk)],
+      ]),
+    );
+    if (warnings.size > 0) {
+      out.push('');
+      out.push('process warnings in the measuring process, by phase:');
+      for (const [text, count] of warnings) out.push(`  ${count}× ${text}`);
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+
+    Object.assign(results, {
+      sequential: { raw: sRaw, ours: sOurs, sdk: sSdk, cpuMs: { raw: seqCpuRaw, ours: seqCpuOurs, sdk: seqSdk.cpuMs } },
+      inFlight: {
+        raw: { rounds: flightRaw.map((r) => ({ perSecond: r.perSecond, elapsedMs: r.elapsedMs, cpuMs: r.cpuMs })), latency: lRaw },
+        ours: { rounds: flightOurs.map((r) => ({ perSecond: r.perSecond, elapsedMs: r.elapsedMs, cpuMs: r.cpuMs })), latency: lOurs },
+        sdk: { perSecond: flightSdk.perSecond, elapsedMs: flightSdk.elapsedMs, cpuMs: flightSdk.cpuMs, latency: lSdk },
+      },
+      cold: Object.fromEntries(cold),
+      warnings: Object.fromEntries(warnings),
+      ratios: { seqRatio, flightRatio, sdkSpeedup, cold: coldOurs / coldSdk, rss: rssOurs / rssSdk },
+    });
+    const file = settings.jsonFile ?? path.join(root, '.bench', `results-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    log(`raw figures written to ${path.relative(root, file)}`);
+  } finally {
+    await server.stop();
+  }
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  // Clients left open by a failed phase would keep the process alive; the server child is already stopped.
+  process.exit(1);
+});
