@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { startEmulator, type EmulatorOptions } from '../emulator';
 
 /** Default ports of `iot-jobs emulator` (docs/emulator.md). */
@@ -6,7 +6,7 @@ export const emulatorDefaultPorts = { mqtt: 1883, mqttTls: 8883, data: 8080, dat
 
 const port = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new Error(`not a port: ${value}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`not a port: ${value}`);
   return n;
 };
 

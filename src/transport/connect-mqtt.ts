@@ -69,6 +69,9 @@ const streamBuilder = (options: ConnectMqttOptions, url: URL) => (): net.Socket 
   return socket;
 };
 
+// Connection errors after the first CONNACK: mqtt.js retries; the transport sees them as 'down' and 'up'.
+const ignoreReconnectError = (): void => undefined;
+
 /**
  * Connects an mqtt.js client the way AWS IoT Core wants it: mutual TLS, ALPN on port 443, client id and
  * keep-alive within AWS's limits, TCP_NODELAY on every connect and reconnect. Resolves once the broker
@@ -111,6 +114,9 @@ export const connectMqtt = (options: ConnectMqttOptions): Promise<MqttClient> =>
       client.removeListener('error', onError);
       client.removeListener('close', onClose);
       if (error === undefined) {
+        // From now on mqtt.js reconnects by itself and reports each failed attempt as an 'error' event;
+        // an EventEmitter with no 'error' listener would crash the process on the first one.
+        client.on('error', ignoreReconnectError);
         resolve(client);
         return;
       }

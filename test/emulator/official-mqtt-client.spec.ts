@@ -1,6 +1,8 @@
-import { mqtt_request_response as crtRequestResponse } from 'aws-crt';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { io, iotjobs, mqtt, mqtt_request_response } from 'aws-iot-device-sdk-v2';
 import { startEmulator, type Emulator } from '../../src/emulator';
+import { job } from '../helpers/names';
 
 /**
  * Conformance: the official aws-iot-device-sdk-v2 `IotJobsClientv2` (aws-crt, MQTT 3.1.1) against the emulator
@@ -49,27 +51,97 @@ const failure = (promise: Promise<unknown>): Promise<unknown> =>
     (error: unknown) => error,
   );
 
-/** Opens a stream and resolves once its subscription is established; collects what it receives. */
-const openStream = async <T>(stream: mqtt_request_response.StreamingOperation<T>): Promise<{ received: T[]; next: () => Promise<T> }> => {
-  const received: T[] = [];
-  const waiting: ((event: T) => void)[] = [];
-  stream.on('incomingPublish', ({ message }) => {
-    const waiter = waiting.shift();
-    if (waiter === undefined) received.push(message);
-    else waiter(message);
-  });
-  await new Promise<void>((resolve, reject) => {
-    stream.on('subscriptionStatus', (status) => {
-      if (status.type === crtRequestResponse.SubscriptionStatusEventType.SubscriptionEstablished) resolve();
-      else reject(new Error(`stream subscription failed: ${String(status.type)}`));
-    });
+/**
+ * The streams run in a child process: with aws-crt 1.33.1 on Node 20, a process in which a streaming operation
+ * has received a message aborts (SIGABRT in napi_release_threadsafe_function) while Node frees its environment at
+ * a natural exit, and one whose streaming operation never received anything does not exit at all. Only
+ * process.exit() avoids both, which Jest must not do. The emulator under test stays in this process.
+ */
+const streamsChild = `
+const { io, iotjobs, mqtt } = require('aws-iot-device-sdk-v2');
+const { mqtt_request_response: rr } = require('aws-crt');
+const readline = require('node:readline');
+const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+(async () => {
+  const url = new URL(process.env.EMULATOR_MQTT_URL);
+  const thingName = process.env.THING_NAME;
+  const conn = new mqtt.MqttClient().new_connection({ client_id: thingName, host_name: url.hostname, port: Number(url.port),
+    clean_session: true, keep_alive: 30, socket_options: new io.SocketOptions() });
+  await conn.connect();
+  const jobs = iotjobs.IotJobsClientv2.newFromMqtt311(conn, { maxRequestResponseSubscriptions: 4, maxStreamingSubscriptions: 2, operationTimeoutInSeconds: 5 });
+  const open = (name, stream) => new Promise((resolve, reject) => {
+    stream.on('incomingPublish', ({ message }) => out({ stream: name, message }));
+    stream.on('incomingPublishError', ({ error }) => out({ stream: name, error: String(error) }));
+    stream.on('subscriptionStatus', (s) => s.type === rr.SubscriptionStatusEventType.SubscriptionEstablished ? resolve() : reject(new Error('subscription status ' + s.type)));
     stream.open();
   });
-  const next = (): Promise<T> => {
-    const ready = received.shift();
-    return ready === undefined ? new Promise<T>((resolve) => waiting.push(resolve)) : Promise.resolve(ready);
+  const streams = { changed: jobs.createJobExecutionsChangedStream({ thingName }), next: jobs.createNextJobExecutionChangedStream({ thingName }) };
+  await Promise.all(Object.entries(streams).map(([name, stream]) => open(name, stream)));
+  out({ ready: true });
+  for await (const line of readline.createInterface({ input: process.stdin })) if (line === 'close') break;
+  for (const stream of Object.values(streams)) stream.close();
+  jobs.close();
+  await conn.disconnect();
+  out({ closed: true });
+  process.exit(0);
+})().catch((error) => { out({ error: String(error) }); process.exit(1); });
+`;
+
+interface ChildLine {
+  readonly stream?: string;
+  readonly message?: unknown;
+  readonly error?: string;
+  readonly ready?: boolean;
+  readonly closed?: boolean;
+}
+
+const isChildLine = (value: unknown): value is ChildLine => typeof value === 'object' && value !== null;
+
+let child: ChildProcessWithoutNullStreams | undefined;
+
+afterEach(async () => {
+  const proc = child;
+  child = undefined;
+  if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGKILL');
+  await gone;
+});
+
+/** Starts the SDK streams in a child process; `next(kind)` resolves with the next line of that kind. */
+const startSdkStreams = (mqttUrl: string) => {
+  const proc = spawn(process.execPath, ['-e', streamsChild], { env: { ...process.env, EMULATOR_MQTT_URL: mqttUrl, THING_NAME: thingName } });
+  child = proc;
+  const lines: ChildLine[] = [];
+  const waiting: (() => void)[] = [];
+  let stderr = '';
+  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  createInterface({ input: proc.stdout }).on('line', (line) => {
+    const parsed: unknown = JSON.parse(line);
+    if (isChildLine(parsed)) lines.push(parsed);
+    waiting.splice(0).forEach((wake) => wake());
+  });
+  const next = async (kind: string, timeoutMs = 5000): Promise<ChildLine> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = lines.findIndex((l) => l.error !== undefined || l.stream === kind || (kind === 'ready' && l.ready === true) || (kind === 'closed' && l.closed === true));
+      const found = index === -1 ? undefined : lines.splice(index, 1)[0];
+      if (found?.error !== undefined) throw new Error(`SDK child failed: ${found.error}`);
+      if (found !== undefined) return found;
+      if (Date.now() > deadline) throw new Error(`no ${kind} line from the SDK child within ${timeoutMs} ms; stderr: ${stderr}`);
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
   };
-  return { received, next };
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const close = async (): Promise<number | null> => {
+    proc.stdin.end('close\n');
+    await next('closed');
+    return exited;
+  };
+  return { next, close, pending: () => lines.filter((l) => l.stream !== undefined) };
 };
 
 describe('emulator with the official aws-iot-device-sdk-v2 IotJobsClientv2 (MQTT 3.1.1)', () => {
@@ -117,31 +189,27 @@ describe('emulator with the official aws-iot-device-sdk-v2 IotJobsClientv2 (MQTT
   });
 
   it('official SDK v2 - createJobExecutionsChangedStream and createNextJobExecutionChangedStream see jobs come and go', async () => {
-    const changedStream = jobs.createJobExecutionsChangedStream({ thingName });
-    const nextStream = jobs.createNextJobExecutionChangedStream({ thingName });
-    const changed = await openStream(changedStream);
-    const next = await openStream(nextStream);
+    const sdk = startSdkStreams(emulator.mqttUrl);
+    await sdk.next('ready');
 
     createJob('job-1', { op: 'install' });
-    expect(await changed.next()).toMatchObject({ jobs: { QUEUED: [{ jobId: 'job-1', versionNumber: 1 }] }, timestamp: expect.any(Number) });
-    expect(await next.next()).toMatchObject({ execution: { jobId: 'job-1', status: 'QUEUED', jobDocument: { op: 'install' } } });
+    expect((await sdk.next('changed')).message).toMatchObject({ jobs: { QUEUED: [{ jobId: 'job-1', versionNumber: 1 }] }, timestamp: expect.any(Number) });
+    expect((await sdk.next('next')).message).toMatchObject({ execution: { jobId: 'job-1', status: 'QUEUED', jobDocument: { op: 'install' } } });
 
     createJob('job-2');
-    expect(await changed.next()).toMatchObject({ jobs: { QUEUED: [{ jobId: 'job-1' }, { jobId: 'job-2' }] } });
+    expect((await sdk.next('changed')).message).toMatchObject({ jobs: { QUEUED: [{ jobId: 'job-1' }, { jobId: 'job-2' }] } });
 
-    // Device work over the SDK: the head finishes, job-2 becomes next.
-    await jobs.updateJobExecution({ thingName, jobId: 'job-1', status: iotjobs.model.JobStatus.SUCCEEDED });
-    expect(await changed.next()).toEqual({ jobs: { QUEUED: [expect.objectContaining({ jobId: 'job-2' })] }, timestamp: expect.any(Number) });
-    expect(await next.next()).toMatchObject({ execution: { jobId: 'job-2', status: 'QUEUED' } });
+    // Device work (here on the engine): the head finishes, job-2 becomes next.
+    expect(emulator.engine.updateJobExecution(thingName, { jobId: job('job-1'), status: 'SUCCEEDED' })).toMatchObject({ ok: true });
+    expect((await sdk.next('changed')).message).toEqual({ jobs: { QUEUED: [expect.objectContaining({ jobId: 'job-2' })] }, timestamp: expect.any(Number) });
+    expect((await sdk.next('next')).message).toMatchObject({ execution: { jobId: 'job-2', status: 'QUEUED' } });
 
     // Nothing pending: notify carries `jobs: {}`, notify-next no execution.
     emulator.engine.cancelJob('job-2', {});
-    expect(await changed.next()).toEqual({ jobs: {}, timestamp: expect.any(Number) });
-    const last = await next.next();
-    expect(last.execution).toBeUndefined();
-    expect(changed.received).toEqual([]);
-    expect(next.received).toEqual([]);
-    changedStream.close();
-    nextStream.close();
+    expect((await sdk.next('changed')).message).toEqual({ jobs: {}, timestamp: expect.any(Number) });
+    expect((await sdk.next('next')).message).toEqual({ timestamp: expect.any(Number) });
+
+    expect(await sdk.close()).toBe(0);
+    expect(sdk.pending()).toEqual([]);
   });
 });
