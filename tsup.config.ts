@@ -12,6 +12,12 @@ export default defineConfig([
     target: 'node20',
     splitting: false,
     outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.js' }),
+    // CommonJS: the lazy `import()`s (signer, mqtt.js) become `require()`. A native import() goes through
+    // Node's ESM loader, which also runs cjs-module-lexer over every CommonJS module it loads: ~20–30 ms on
+    // the first signed request (docs/benchmarks.md, HTTPS cold start).
+    esbuildOptions: (options, { format }) => {
+      if (format === 'cjs') options.supported = { ...options.supported, 'dynamic-import': false };
+    },
   },
   {
     entry: { cli: 'src/cli/index.ts' },

@@ -11,7 +11,7 @@ const main = async (): Promise<void> => {
   await build({ dts: false, clean: false, silent: true });
   await build({
     config: false,
-    entry: ['bench/cold/empty.ts', 'bench/cold/raw.ts', 'bench/cold/ours.ts', 'bench/cold/sdk.ts'],
+    entry: ['bench/cold/empty.ts', 'bench/cold/raw.ts', 'bench/cold/ours.ts', 'bench/cold/sdk.ts', 'bench/cold/http-ours.ts', 'bench/cold/http-sdk.ts'],
     format: ['cjs'],
     platform: 'node',
     target: 'node20',

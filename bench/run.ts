@@ -6,6 +6,7 @@
  *   (b) the same, ours vs IotJobsClientv2 (aws-crt, which pays Nagle, hence fewer iterations)
  *   (c) cold start to first reply and RSS, in fresh `node` processes (bench/cold/*.ts, built by
  *       bench/build.ts to node_modules/.cache/iot-jobs-rx-bench/cold/*.js, run with plain `node`)
+ *   (d) then the HTTPS benchmark, bench/https.ts: httpsTransport vs @aws-sdk/client-iot-jobs-data-plane
  *
  * Ours is the BUILT package (dist/index.js, CommonJS), loaded the way an application requires it; the
  * package script builds it first. BENCH_DIST=<dir> measures another CommonJS build instead (e.g. a
@@ -16,25 +17,21 @@
  *   --sdk-flight N  in-flight requests of IotJobsClientv2 (64 in flight)               default 640
  *   --cold N      fresh processes per client for the cold start                        default 9
  *   --json FILE   where to write the raw figures as JSON (default .bench/results-<time>.json)
+ *   --http-*      options of bench/https.ts (see there)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ColdReport } from './cold/report';
+import { runHttpsBench } from './https';
+import { coldDir, coldRun as runCold, type ColdSample } from './lib/cold';
 import { benchJobId, coldOutDir, things } from './lib/config';
-import { inFlight, log, oursClient, oursEntry, rawClient, root, sdkClient, sequential, startServer, waitExit, type FlightResult } from './lib/harness';
-import { median, ms, ratio, summarize, table, type Summary } from './lib/stats';
+import { inFlight, intFlag, log, oursClient, oursEntry, rawClient, root, sdkClient, sequential, startServer, type FlightResult } from './lib/harness';
+import { median, mib, ms, perSecond, ratio, summarize, table, verdict, type Summary } from './lib/stats';
 
 // ---------------------------------------------------------------------------------------------- options
 
-const flag = (name: string, fallback: number): number => {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index < 0 ? undefined : Number(process.argv[index + 1]);
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer`);
-  return value;
-};
+const flag = intFlag;
 const jsonIndex = process.argv.indexOf('--json');
 const settings = {
   seq: flag('seq', 1000),
@@ -49,51 +46,13 @@ const settings = {
 };
 // ------------------------------------------------------------------------------------------ cold start
 
-/** A child's report, plus what this process saw: spawn → the child's line, spawn → its exit. */
-interface ColdSample extends ColdReport {
-  readonly spawnToReplyMs: number;
-  readonly spawnToExitMs: number;
-}
-
 const coldClients = ['empty', 'raw', 'ours', 'sdk'] as const;
 type ColdClient = (typeof coldClients)[number];
 const coldThing: Record<ColdClient, string> = { empty: things.coldRaw, raw: things.coldRaw, ours: things.coldOurs, sdk: things.coldSdk };
-const coldDir = path.join(root, coldOutDir);
-
-const isColdReport = (value: unknown, client: ColdClient): value is ColdReport => {
-  if (typeof value !== 'object' || value === null || !('client' in value) || value.client !== client) return false;
-  const keys = ['startMs', 'requireMs', 'connectMs', 'describeMs', 'firstReplyMs', 'rss', 'heapUsed'];
-  return keys.every((key) => key in value && typeof (value as Record<string, unknown>)[key] === 'number');
-};
-
-/** One fresh `node <coldOutDir>/<client>.js` (built from bench/cold/<client>.ts by bench/build.ts). */
-const coldRun = async (client: ColdClient, url: string): Promise<ColdSample> => {
-  const script = path.join(coldDir, `${client}.js`);
-  const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [script, url, coldThing[client], benchJobId], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BENCH_DIST: oursEntry },
-  });
-  let stdout = '';
-  let lineAt = Number.NaN;
-  child.stdout.on('data', (chunk: Buffer) => {
-    if (Number.isNaN(lineAt)) lineAt = performance.now();
-    stdout += chunk.toString();
-  });
-  const code = await waitExit(child, 20_000);
-  const exitedAt = performance.now();
-  if (code !== 0) throw new Error(`${path.relative(root, script)} exited with ${code}`);
-  const parsed: unknown = JSON.parse(stdout.trim());
-  if (!isColdReport(parsed, client)) throw new Error(`${path.relative(root, script)}: unexpected output ${stdout}`);
-  return { ...parsed, spawnToReplyMs: lineAt - spawnedAt, spawnToExitMs: exitedAt - spawnedAt };
-};
+const coldRun = (client: ColdClient, url: string): Promise<ColdSample> => runCold(client, [url, coldThing[client], benchJobId]);
 
 // ----------------------------------------------------------------------------------------------- main
 
-const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
-const perSecond = (value: number): string => `${Math.round(value).toLocaleString('en-US')}/s`;
-const verdict = (met: boolean): string => (met ? 'MET' : 'NOT MET');
 
 // Process warnings (e.g. MaxListenersExceededWarning from a client under load) are findings: count them
 // and print them once in the report. `npm run bench` passes --no-warnings so they do not interleave.
@@ -311,8 +270,13 @@ const main = async (): Promise<void> => {
   }
 };
 
-main().catch((error: unknown) => {
-  console.error(error);
-  // Clients left open by a failed phase would keep the process alive; the server child is already stopped.
-  process.exit(1);
-});
+main()
+  .then(() => {
+    phase = 'https';
+    return runHttpsBench();
+  })
+  .catch((error: unknown) => {
+    console.error(error);
+    // Clients left open by a failed phase would keep the process alive; the server child is already stopped.
+    process.exit(1);
+  });

@@ -3,17 +3,18 @@
  * the emulator (aedes broker with the Jobs service, TCP_NODELAY on its sockets) on ephemeral loopback
  * ports, with one QUEUED job (`benchJobId`) targeting every thing named on the command line.
  *
- * Prints `READY <url>` on stdout once it can answer. Exits when stdin closes (its parent is gone), on
+ * Prints `READY <mqtt-url> <data-endpoint>` on stdout once it can answer (the data plane: plain HTTP,
+ * SigV4 with `benchCredentials`). Exits when stdin closes (its parent is gone), on
  * SIGTERM/SIGINT, or after 20 minutes at the latest.
  *
  *   node --import tsx bench/server.ts thing-a thing-b
  */
 import { startEmulator } from '../src/emulator';
-import { benchJobDocument, benchJobId } from './lib/config';
+import { benchCredentials, benchJobDocument, benchJobId } from './lib/config';
 
 const main = async (): Promise<void> => {
   const things = process.argv.slice(2);
-  const emulator = await startEmulator();
+  const emulator = await startEmulator({ credentials: benchCredentials });
   const created = emulator.engine.createJob({
     jobId: benchJobId,
     targets: things.map((thing) => `arn:aws:iot:us-east-1:123456789012:thing/${thing}`),
@@ -34,7 +35,7 @@ const main = async (): Promise<void> => {
   process.stdin.on('end', close);
   process.stdin.on('close', close);
   process.stdin.resume();
-  process.stdout.write(`READY ${emulator.mqttUrl}\n`);
+  process.stdout.write(`READY ${emulator.mqttUrl} ${emulator.dataEndpoint}\n`);
 };
 
 main().catch((error: unknown) => {

@@ -3,7 +3,7 @@
  * values or differences of them; Node's time origin is the start of the process.
  */
 export interface ColdReport {
-  readonly client: 'empty' | 'raw' | 'ours' | 'sdk';
+  readonly client: 'empty' | 'raw' | 'ours' | 'sdk' | 'http-ours' | 'http-sdk';
   /** When the child's first line ran: Node's own start-up. */
   readonly startMs: number;
   readonly requireMs: number;
@@ -35,7 +35,7 @@ export const guard = (): NodeJS.Timeout =>
     process.exit(2);
   }, 15_000).unref();
 
-/** `node child.js <mqtt-url> <thingName> <jobId>` */
+/** `node child.js <url> <thingName> <jobId>`: the MQTT broker's URL, or the data endpoint for the http-* children. */
 export const args = (): { url: string; thingName: string; jobId: string } => {
   const [url, thingName, jobId] = process.argv.slice(2);
   if (url === undefined || thingName === undefined || jobId === undefined) return fail(new Error('usage: <mqtt-url> <thingName> <jobId>'));

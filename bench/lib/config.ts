@@ -22,3 +22,16 @@ export const things = {
   coldOurs: 'cold-ours',
   coldSdk: 'cold-sdk',
 } as const;
+
+/** The HTTPS benchmark's things (bench/https.ts): one per client, as above. */
+export const httpThings = {
+  ours: 'bench-http-ours',
+  sdk: 'bench-http-sdk',
+  coldOurs: 'cold-http-ours',
+  coldSdk: 'cold-http-sdk',
+} as const;
+
+/** The key pair the emulator child's data plane checks SigV4 against (local only). */
+export const benchCredentials = { accessKeyId: 'AKIABENCHMARK0000000', secretAccessKey: 'iot-jobs-rx-benchmark-secret' } as const;
+/** The region the HTTPS clients sign for (the emulator accepts any). */
+export const benchRegion = 'us-east-1';

@@ -43,6 +43,15 @@ export const withTimeout = <T>(what: string, timeoutMs: number, promise: Promise
     );
   });
 
+/** `--name N` from the command line: a positive integer, or `fallback` when the flag is absent. */
+export const intFlag = (name: string, fallback: number): number => {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index < 0 ? undefined : Number(process.argv[index + 1]);
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer`);
+  return value;
+};
+
 export const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
 
 /** One request: resolves when its correlated reply came. */
@@ -93,7 +102,10 @@ export const inFlight = async (requester: Requester, total: number, concurrency:
 // ------------------------------------------------------------------------------------ the server child
 
 export interface ServerChild {
+  /** The MQTT broker. */
   readonly url: string;
+  /** The iot-jobs-data HTTP API (plain HTTP, SigV4 with `benchCredentials`). */
+  readonly dataEndpoint: string;
   readonly stop: () => Promise<void>;
 }
 
@@ -118,13 +130,13 @@ export const startServer = async (thingNames: readonly string[]): Promise<Server
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });
-  const url = await withTimeout(
+  const [url, dataEndpoint] = await withTimeout(
     'bench/server.ts',
     20_000,
-    new Promise<string>((resolve, reject) => {
+    new Promise<[string, string]>((resolve, reject) => {
       lines.on('line', (line) => {
-        const match = /^READY (\S+)$/.exec(line);
-        if (match?.[1] !== undefined) resolve(match[1]);
+        const match = /^READY (\S+) (\S+)$/.exec(line);
+        if (match?.[1] !== undefined && match[2] !== undefined) resolve([match[1], match[2]]);
       });
       child.once('exit', (code) => {
         reject(new Error(`bench/server.ts exited (${code}) before it was ready`));
@@ -133,6 +145,7 @@ export const startServer = async (thingNames: readonly string[]): Promise<Server
   );
   return {
     url,
+    dataEndpoint,
     stop: async () => {
       child.stdin.end();
       await waitExit(child, 5_000);

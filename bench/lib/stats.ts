@@ -51,3 +51,10 @@ export const table = (rows: readonly (readonly string[])[]): string => {
   if (header === undefined) return '';
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 };
+
+/** Bytes as MiB with one decimal. */
+export const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
+/** A rate as `1,234/s`. */
+export const perSecond = (value: number): string => `${Math.round(value).toLocaleString('en-US')}/s`;
+/** The verdict column of the targets tables. */
+export const verdict = (met: boolean): string => (met ? 'MET' : 'NOT MET');

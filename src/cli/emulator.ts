@@ -46,8 +46,9 @@ export const emulatorCommand = (program: Command): void => {
         ...(flags.state === undefined ? {} : { statePath: flags.state }),
       };
       const emulator = await startEmulator(options);
-      const { mqttUrl, dataEndpoint, controlEndpoint, credentials } = emulator;
-      process.stdout.write(`${JSON.stringify({ mqttUrl, dataEndpoint, controlEndpoint, credentials, ...(flags.tls === undefined ? {} : { tlsDir: flags.tls }) })}\n`);
+      const { mqttUrl, dataEndpoint, controlEndpoint, credentials, credentialsEndpoint } = emulator;
+      const tlsFields = flags.tls === undefined ? {} : { tlsDir: flags.tls, credentialsEndpoint };
+      process.stdout.write(`${JSON.stringify({ mqttUrl, dataEndpoint, controlEndpoint, credentials, ...tlsFields })}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -1,7 +1,8 @@
 /**
  * iot-jobs-rx/emulator: a local AWS IoT Jobs service for development and tests, no cloud account needed.
  * An MQTT broker with the Jobs service on the reserved topics, the `iot-jobs-data` HTTP API with SigV4
- * checked, and a control plane that `@aws-sdk/client-iot` can drive.
+ * checked (or, in TLS mode, a device certificate), in TLS mode the AWS IoT credentials provider, and a
+ * control plane that `@aws-sdk/client-iot` can drive.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -10,6 +11,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { Engine } from './engine/engine';
 import type { EngineOptions } from './engine/types';
 import { controlPlaneHandler } from './http/control-plane';
+import { defaultCredentialDurationSeconds, defaultRoleAlias } from './http/credentials-endpoint';
 import { dataPlaneHandler } from './http/data-plane';
 import { startJobsBroker } from './mqtt/broker';
 import { createJobsService } from './service';
@@ -17,6 +19,7 @@ import { readStateFile, writeStateFile } from './state-file';
 import { ensureServerTls, issueDeviceCertificate } from './tls';
 
 export { issueDeviceCertificate } from './tls';
+export { defaultCredentialDurationSeconds, defaultRoleAlias } from './http/credentials-endpoint';
 export { StateFileError } from './state-file';
 export type { EngineOptions } from './engine/types';
 
@@ -41,16 +44,24 @@ export interface EmulatorOptions extends EngineOptions {
   readonly controlPort?: number;
   /** Keys the data plane accepts. Default {@link defaultEmulatorCredentials}. */
   readonly credentials?: EmulatorCredentials;
-  /** Check SigV4 signatures on the data plane. Default true. */
+  /** Check SigV4 signatures (and, in TLS mode, device certificates) on the data plane. Default true. */
   readonly verifySignatures?: boolean;
   /** A device may only publish and subscribe its own thing's topics. Default false. */
   readonly strict?: boolean;
   /** Keep jobs and executions in this file across restarts. */
   readonly statePath?: string;
-  /** TLS mode: create a local CA and certificates in this folder; MQTT then requires a device certificate. */
+  /**
+   * TLS mode: create a local CA and certificates in this folder. MQTT then requires a device certificate;
+   * the data plane is HTTPS and accepts a device certificate in place of SigV4, and serves the credentials
+   * provider.
+   */
   readonly tlsDir?: string;
   /** Things to issue device certificates for in TLS mode. Default `['thing-A']`. */
   readonly tlsThings?: readonly string[];
+  /** TLS mode: the role aliases the credentials provider knows. Default `[defaultRoleAlias]` (`iot-jobs-rx-emulator`). */
+  readonly roleAliases?: readonly string[];
+  /** TLS mode: lifetime of the credentials the credentials provider issues. Default 3600 s. */
+  readonly credentialDurationSeconds?: number;
   /** Clock and timers (a VirtualTimeScheduler in tests). Default: wall clock. */
   readonly scheduler?: SchedulerLike;
 }
@@ -66,6 +77,11 @@ export interface Emulator {
   readonly credentials: EmulatorCredentials;
   /** TLS mode: the folder with ca.crt and `<thing>.crt`/`<thing>.key`. */
   readonly tlsDir?: string;
+  /**
+   * TLS mode: the AWS IoT credentials provider (`https://host:port`, for `iotCredentialsProvider`). It is
+   * the data plane's own port; AWS serves it on a host of its own.
+   */
+  readonly credentialsEndpoint?: string;
   /** The engine, for tests and tools that drive the service directly. */
   readonly engine: Engine;
   readonly close: () => Promise<void>;
@@ -99,7 +115,11 @@ const closeServer = (server: http.Server): Promise<void> =>
  */
 export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emulator> => {
   const { host = '127.0.0.1', mqttPort = 0, dataPort = 0, controlPort = 0, statePath, tlsDir, scheduler, ...rest } = options;
-  const { credentials = defaultEmulatorCredentials, verifySignatures = true, strict = false, tlsThings = ['thing-A'], ...knobs } = rest;
+  const { credentials = defaultEmulatorCredentials, verifySignatures = true, strict = false, tlsThings = ['thing-A'], ...more } = rest;
+  const { roleAliases = [defaultRoleAlias], credentialDurationSeconds = defaultCredentialDurationSeconds, ...knobs } = more;
+  if (!Number.isInteger(credentialDurationSeconds) || credentialDurationSeconds < 1) {
+    throw new Error(`credentialDurationSeconds: expected a positive whole number, got ${String(credentialDurationSeconds)}`);
+  }
   const restore = statePath === undefined ? undefined : readStateFile(statePath);
   const service = createJobsService({
     ...knobs,
@@ -111,18 +131,26 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
   if (tlsDir !== undefined) for (const thing of tlsThings) issueDeviceCertificate(tlsDir, thing);
   const broker = await startJobsBroker({ engine: service.engine, now: service.now, host, port: mqttPort, strict, ...(tls === undefined ? {} : { tls }) });
   const subscription = service.notifications$.subscribe((n) => broker.publishNotification(n));
-  const data = dataPlaneHandler({ engine: service.engine, credentials, now: service.now, verify: verifySignatures });
-  const dataServer = tls === undefined ? http.createServer(data) : https.createServer({ cert: tls.cert, key: tls.key }, data);
+  const data = dataPlaneHandler({
+    engine: service.engine,
+    credentials,
+    now: service.now,
+    verify: verifySignatures,
+    ...(tls === undefined ? {} : { deviceCertificates: true, credentialsProvider: { roleAliases, credentialDurationSeconds } }),
+  });
+  // TLS mode asks for a client certificate but lets clients without one (SigV4) in; the data plane judges.
+  const dataServer = tls === undefined ? http.createServer(data) : https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, data);
   const controlServer = http.createServer(controlPlaneHandler({ engine: service.engine, now: service.now }));
   const hostInUrl = host.includes(':') ? `[${host}]` : host;
   const boundData = await listen(dataServer, dataPort, host);
   const boundControl = await listen(controlServer, controlPort, host);
+  const dataEndpoint = `${tls === undefined ? 'http' : 'https'}://${hostInUrl}:${boundData}`;
   return {
     mqttUrl: broker.url,
-    dataEndpoint: `${tls === undefined ? 'http' : 'https'}://${hostInUrl}:${boundData}`,
+    dataEndpoint,
     controlEndpoint: `http://${hostInUrl}:${boundControl}`,
     credentials,
-    ...(tlsDir === undefined ? {} : { tlsDir }),
+    ...(tlsDir === undefined ? {} : { tlsDir, credentialsEndpoint: dataEndpoint }),
     engine: service.engine,
     close: async () => {
       subscription.unsubscribe();

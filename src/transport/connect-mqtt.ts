@@ -1,8 +1,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { MqttClient, type IClientOptions } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { timer } from '../rx';
 import { InvalidRequestError, TransportError } from '../errors';
+
+// mqtt.js is loaded on the first connect, so a device that only uses HTTPS never pays for it (~35–40 ms of
+// require; docs/benchmarks.md, HTTPS cold start).
+let mqttModule: Promise<typeof import('mqtt')> | undefined;
+const loadMqtt = () => (mqttModule ??= import('mqtt'));
 
 /** Options of {@link connectMqtt}. Defaults follow AWS IoT Core (../shared/spec/aws-iot-connection.md). */
 export interface ConnectMqttOptions {
@@ -101,9 +106,9 @@ export const connectMqtt = (options: ConnectMqttOptions): Promise<MqttClient> =>
     // mqtt-packet's write cache builds 65 536 buffers on the first packet: ~30 ms and ~9 MiB on a device.
     writeCache: false,
   };
-  const client = new MqttClient(streamBuilder(options, url), mqttOptions);
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-  return new Promise<MqttClient>((resolve, reject) => {
+  return loadMqtt().then((mqtt) => new Promise<MqttClient>((resolve, reject) => {
+    const client = new mqtt.MqttClient(streamBuilder(options, url), mqttOptions);
     // Our own deadline as well: a SYN into the void never reaches mqtt.js's CONNACK timer.
     const deadline = timer(connectTimeoutMs).subscribe(() => {
       settle(new TransportError(`no CONNACK from ${url.host} within ${connectTimeoutMs} ms`));
@@ -137,5 +142,5 @@ export const connectMqtt = (options: ConnectMqttOptions): Promise<MqttClient> =>
     client.on('connect', onConnect);
     client.on('error', onError);
     client.on('close', onClose);
-  });
+  }));
 };

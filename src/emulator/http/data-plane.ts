@@ -16,8 +16,10 @@ import { DecodeError } from '../../errors';
 import type { OperationName } from '../../errors';
 import type { Engine } from '../engine/engine';
 import type { Result } from '../engine/types';
+import { credentialsReply, isCredentialsTarget, type CredentialsEndpointOptions } from './credentials-endpoint';
+import { authenticate, authorize } from './data-plane-auth';
 import { readBody, sendFailure, sendJson, type HttpFailure } from './respond';
-import { verifySigV4, type SigV4Credentials } from './sigv4-verify';
+import type { SigV4Credentials } from './sigv4-verify';
 
 /**
  * The emulator's `iot-jobs-data` HTTP API (../shared/spec/jobs-api.md §3.2): the four device operations as
@@ -32,8 +34,16 @@ export interface DataPlaneOptions {
   readonly credentials: SigV4Credentials;
   /** The clock, epoch milliseconds: signature dates are checked against it and the `Date` header shows it. */
   readonly now: () => number;
-  /** Check SigV4 signatures. Default true. */
+  /** Check SigV4 signatures (and device certificates). Default true; false lets every request through. */
   readonly verify?: boolean;
+  /**
+   * Accept a client certificate signed by the server's CA in place of SigV4, for the thing its CN names
+   * only (else 403 ForbiddenException); an untrusted one is 400 CertificateValidationException. The HTTPS
+   * server must ask for certificates: `requestCert: true, rejectUnauthorized: false, ca`. Default false.
+   */
+  readonly deviceCertificates?: boolean;
+  /** Also serve the AWS IoT credentials provider, `GET /role-aliases/{alias}/credentials` (mutual TLS). Default: not served. */
+  readonly credentialsProvider?: Pick<CredentialsEndpointOptions, 'roleAliases' | 'credentialDurationSeconds'>;
   /** Largest request body read. Default {@link maxDataPlaneBodyBytes}. */
   readonly maxBodyBytes?: number;
 }
@@ -200,29 +210,37 @@ const serve = async (options: DataPlaneOptions, req: http.IncomingMessage, res: 
     sendFailure(res, options.now(), body.failure);
     return;
   }
-  if (options.verify ?? true) {
-    const credentials = options.credentials;
-    const verdict = await verifySigV4({ method, path: target, headers: req.headers, body: body.text }, { credentials, service: dataPlaneSigningName, now: options.now });
-    if (!verdict.ok) {
-      sendFailure(res, options.now(), failure(verdict.exception, 403, verdict.message));
-      return;
-    }
+  const { credentials, now, credentialsProvider } = options;
+  if (credentialsProvider !== undefined && isCredentialsTarget(target)) {
+    const reply = credentialsReply(req, { ...credentialsProvider, credentials, now });
+    if (reply.ok) sendJson(res, now(), 200, reply.body);
+    else sendFailure(res, now(), reply.failure);
+    return;
+  }
+  const signed = { method, path: target, headers: req.headers, body: body.text };
+  const auth = await authenticate(req, signed, { credentials, now, service: dataPlaneSigningName, verify: options.verify ?? true, deviceCertificates: options.deviceCertificates ?? false });
+  if (!auth.ok) {
+    sendFailure(res, now(), auth.failure);
+    return;
   }
   const route = matchRoute(method, target);
-  const reply = isFailure(route) ? refused(route) : answer(options.engine, route, body.text);
-  if (reply.ok) sendJson(res, options.now(), 200, reply.body);
-  else if (reply.executionState === undefined) sendFailure(res, options.now(), reply.failure);
+  const forbidden = isFailure(route) ? undefined : authorize(auth.principal, route.thingName);
+  const reply = isFailure(route) ? refused(route) : forbidden === undefined ? answer(options.engine, route, body.text) : refused(forbidden);
+  if (reply.ok) sendJson(res, now(), 200, reply.body);
+  else if (reply.executionState === undefined) sendFailure(res, now(), reply.failure);
   else {
     const { exception, status, message } = reply.failure;
-    sendJson(res, options.now(), status, { message, executionState: reply.executionState }, { 'x-amzn-ErrorType': exception });
+    sendJson(res, now(), status, { message, executionState: reply.executionState }, { 'x-amzn-ErrorType': exception });
   }
 };
 
 /**
  * A `node:http` request listener serving the iot-jobs-data API on `options.engine`. Errors are AWS restJson1
  * errors: the status, `x-amzn-ErrorType: <Exception>`, `x-amzn-RequestId` and `{"message"}`; a bad
- * signature is 403. Every reply carries `Date` from `options.now()`, which the AWS SDK uses to correct its
- * clock skew. It never throws: an unexpected failure answers 503 ServiceUnavailableException.
+ * signature is 403. With `deviceCertificates`, a trusted client certificate stands in for SigV4
+ * (./data-plane-auth.ts); with `credentialsProvider`, `/role-aliases/...` is the credentials provider.
+ * Every reply carries `Date` from `options.now()`, which the AWS SDK uses to correct its clock skew. It
+ * never throws: an unexpected failure answers 503 ServiceUnavailableException.
  * @see https://docs.aws.amazon.com/iot/latest/apireference/API_Operations_AWS_IoT_Jobs_Data_Plane.html
  */
 export const dataPlaneHandler =
