@@ -85,6 +85,12 @@ describe('emulator MQTT binding', () => {
     await expect(raw(`${P}/job-1/get`, `{"clientToken":"${'x'.repeat(65)}"}`, `${P}/job-1/get/rejected`)).resolves.toMatchObject({ code: 'InvalidRequest' });
     await expect(raw(`${P}/job-1/frobnicate`, '{"clientToken":"c2"}', `${P}/job-1/frobnicate/rejected`)).resolves.toMatchObject({ code: 'InvalidTopic', clientToken: 'c2' });
     await expect(raw(`${P}/get`, JSON.stringify({ pad: 'x'.repeat(130 * 1024) }), `${P}/get/rejected`)).resolves.toMatchObject({ code: 'InvalidRequest' });
+    const longThing = 't'.repeat(129);
+    await expect(raw(`$aws/things/${longThing}/jobs/get`, '{"clientToken":"c3"}', `$aws/things/${longThing}/jobs/get/rejected`)).resolves.toMatchObject({
+      code: 'InvalidTopic', clientToken: 'c3',
+    });
+    const longJob = 'j'.repeat(65);
+    await expect(raw(`${P}/${longJob}/get`, '{"clientToken":"c4"}', `${P}/${longJob}/get/rejected`)).resolves.toMatchObject({ code: 'InvalidTopic', clientToken: 'c4' });
     // the emulator still serves everyone else
     await expect(firstValueFrom(jobs.getPendingJobExecutions())).resolves.toMatchObject({ queuedJobs: [{ jobId: 'job-1' }] });
   });

@@ -32,6 +32,8 @@ export interface JobsBroker {
   readonly close: () => Promise<void>;
 }
 
+const jobsNamespace = /^\$aws\/things\/[^/]*\/jobs(\/|$)/;
+
 /** The thing a client may act for: its certificate's CN under TLS, else its client id. */
 const identityOf = (client: Client): string => {
   const conn = client.conn;
@@ -63,13 +65,19 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
         return;
       }
       const parsed = parseJobsTopic(topic);
+      const at = new Date(now());
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      // `$aws/things/{bad name}/jobs/...`: a thing name that is no valid segment (too long, bad characters).
+      if (parsed === undefined && jobsNamespace.test(topic)) {
+        callback(null);
+        publish(`${topic}/rejected`, invalidTopic(topic, payload, at));
+        return;
+      }
       // Replies and events belong to the service; a device publishing them is let through unanswered.
       if (parsed === undefined || parsed.kind === 'reply' || parsed.kind === 'event') {
         callback(null);
         return;
       }
-      const at = new Date(now());
-      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const reply = parsed.kind === 'request' ? answer(engine, parsed, payload, at) : invalidTopic(topic, payload, at);
       const replyTo =
         parsed.kind === 'request'
