@@ -25,6 +25,7 @@ export { first } from 'rxjs/internal/operators/first';
 export { ignoreElements } from 'rxjs/internal/operators/ignoreElements';
 export { map } from 'rxjs/internal/operators/map';
 export { mergeMap } from 'rxjs/internal/operators/mergeMap';
+export { retry } from 'rxjs/internal/operators/retry';
 export { share } from 'rxjs/internal/operators/share';
 export { take } from 'rxjs/internal/operators/take';
 export { tap } from 'rxjs/internal/operators/tap';

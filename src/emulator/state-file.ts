@@ -68,7 +68,8 @@ export const readStateFile = (path: string): EngineSnapshot | undefined => {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
+    // Checked by `code`, not instanceof: fs errors can come from another realm (e.g. a test sandbox).
+    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return undefined;
     throw new StateFileError(`cannot read state file ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const parsed = parseJson(text);

@@ -165,3 +165,13 @@ describe('emulator timers on virtual time', () => {
     });
   });
 });
+
+describe('emulator state file', () => {
+  it('state file - a missing file is an empty start, also inside a test sandbox', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const os = await import('node:os');
+    const stateFile = await import('../../src/emulator/state-file');
+    expect(stateFile.readStateFile(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'state-')), 'none.json'))).toBeUndefined();
+  });
+});
