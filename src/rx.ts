@@ -7,6 +7,7 @@
  */
 export { Observable } from 'rxjs/internal/Observable';
 export { Subject } from 'rxjs/internal/Subject';
+export { EmptyError } from 'rxjs/internal/util/EmptyError';
 export { ReplaySubject } from 'rxjs/internal/ReplaySubject';
 export { EMPTY } from 'rxjs/internal/observable/empty';
 export { defer } from 'rxjs/internal/observable/defer';

@@ -4,6 +4,7 @@ import type { ThingName } from '../codecs/primitives';
 import { TransportError, type EventName, type OperationName } from '../errors';
 import {
   EMPTY,
+  EmptyError,
   Observable,
   ReplaySubject,
   filter,
@@ -134,7 +135,17 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       });
       // Holding the family keeps its subscription up for as long as this request waits.
       const held = ready$.subscribe({ error: fail });
-      const sent = ready$.pipe(first()).subscribe(() => publish());
+      const sent = ready$.pipe(first()).subscribe({
+        next: () => publish(),
+        // `first()` fails with EmptyError when the subscription ends without a SUBACK.
+        error: (error: unknown) => {
+          fail(
+            error instanceof EmptyError
+              ? new TransportError(`the subscription for ${call.operation} ended before the broker granted it`, { operation: call.operation })
+              : error,
+          );
+        },
+      });
       const watched = connection$
         .pipe(
           mergeMap((state) => {

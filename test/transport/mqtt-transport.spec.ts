@@ -137,3 +137,12 @@ describe('mqttTransport', () => {
     expect(port.activeFilters()).toEqual([]);
   });
 });
+
+describe('mqttTransport with a port that ends its subscription', () => {
+  it('mqtt transport - a subscription that ends before its SUBACK fails the request with TransportError', async () => {
+    const { EMPTY, of } = await import('rxjs');
+    const port: import('../../src').MqttPort = { subscribe: () => EMPTY, publish: () => of(undefined) };
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 1000 });
+    await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toMatchObject({ name: 'TransportError' });
+  });
+});
