@@ -16,7 +16,7 @@ export interface JobsClientOptions<D> {
   readonly thingName: string;
   /** How to reach the service: `mqttTransport(client)` or `httpsTransport(options)`. */
   readonly transport: JobsTransport;
-  /** Deadline of each request, from subscription to decoded reply. Default 10 000 ms. */
+  /** Deadline of each request, from subscription to decoded reply: 1 ms to 2^31-1 ms. Default 10 000 ms. */
   readonly timeoutMs?: number;
   /** Codec of your job documents; replies and events carry documents of its type. Default: `unknown`. */
   readonly jobDocument?: DocumentCodec<D>;
@@ -114,6 +114,11 @@ export function createJobsClient<D>(options: JobsClientOptions<D>): JobsClient<D
   if (!isThingName(thingName)) {
     throw new InvalidRequestError([`thingName: expected ThingName (1-128 of [a-zA-Z0-9:_-]), got ${show(thingName)}`]);
   }
-  const context: RequestContext = { thingName, transport, timeoutMs: options.timeoutMs ?? 10_000, newToken: randomToken };
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  // Node clamps timers above 2^31-1 ms to 1 ms: such a deadline would fire at once.
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2_147_483_647) {
+    throw new InvalidRequestError([`timeoutMs: expected an integer 1-2147483647, got ${show(timeoutMs)}`]);
+  }
+  const context: RequestContext = { thingName, transport, timeoutMs, newToken: randomToken };
   return options.jobDocument === undefined ? bind(t.unknown, context) : bind(options.jobDocument, context);
 }

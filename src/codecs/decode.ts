@@ -12,7 +12,14 @@ const tagOf = (decoder: t.Decoder<unknown, unknown>): string | undefined => {
   return typeof tag === 'string' ? tag : undefined;
 };
 
-const stringify = (value: unknown): string | undefined => JSON.stringify(value);
+// Never throws: a BigInt or a circular object in a caller's request must still give a readable issue line.
+const stringify = (value: unknown): string | undefined => {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return typeof value === 'bigint' ? `${value.toString()}n` : undefined;
+  }
+};
 
 /** A short, printable rendering of a value for an issue line (invisible characters escaped). */
 export const show = (value: unknown): string => {

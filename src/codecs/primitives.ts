@@ -68,7 +68,11 @@ export const ExpectedVersion = new t.Type<number, number, unknown>(
 export const EpochSeconds = new t.Type<Date, number, unknown>(
   'EpochSeconds',
   (u): u is Date => u instanceof Date && !Number.isNaN(u.getTime()),
-  (u, c) => (typeof u === 'number' && Number.isFinite(u) && u >= 0 ? t.success(new Date(u * 1000)) : t.failure(u, c)),
+  (u, c) => {
+    const date = typeof u === 'number' && Number.isFinite(u) && u >= 0 ? new Date(u * 1000) : undefined;
+    // Beyond year 275760 a Date is invalid: refuse it rather than hand out an Invalid Date.
+    return date !== undefined && !Number.isNaN(date.getTime()) ? t.success(date) : t.failure(u, c);
+  },
   (d) => Math.floor(d.getTime() / 1000),
 );
 

@@ -7,7 +7,11 @@ import { InvalidRequestError, TransportError } from '../errors';
 // mqtt.js is loaded on the first connect, so a device that only uses HTTPS never pays for it (~35–40 ms of
 // require; docs/benchmarks.md, HTTPS cold start).
 let mqttModule: Promise<typeof import('mqtt')> | undefined;
-const loadMqtt = () => (mqttModule ??= import('mqtt'));
+const loadMqtt = () =>
+  (mqttModule ??= import('mqtt').catch((error: unknown) => {
+    mqttModule = undefined; // a failed load is tried again on the next connect
+    throw error;
+  }));
 
 /** Options of {@link connectMqtt}. Defaults follow AWS IoT Core (../shared/spec/aws-iot-connection.md). */
 export interface ConnectMqttOptions {

@@ -45,9 +45,9 @@ const scrapedToken = /"clientToken"\s*:\s*"([^"\\]{1,64})"/;
 const clientTokenOf = (text: string, body: Parsed): string | undefined => {
   if (body.ok && typeof body.value === 'object' && body.value !== null && 'clientToken' in body.value) {
     const token: unknown = body.value.clientToken;
-    return typeof token === 'string' ? token : undefined;
+    if (typeof token === 'string') return token;
   }
-  return body.ok ? undefined : scrapedToken.exec(text)?.[1];
+  return scrapedToken.exec(text)?.[1];
 };
 
 const toReply = (message: MqttMessage, operation: OperationName, thingName: ThingName): Reply | undefined => {

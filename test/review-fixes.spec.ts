@@ -1,0 +1,39 @@
+import { firstValueFrom } from 'rxjs';
+import { EpochSeconds } from '../src/codecs/primitives';
+import { InvalidRequestError, createJobsClient, mqttTransport } from '../src';
+import { clientTokenOf, createFakeMqttPort } from '../src/testing';
+
+/** Bugs found by the review of the core client; each test failed before its fix. */
+describe('review fixes', () => {
+  const P = '$aws/things/thing-A/jobs';
+
+  it('client - a BigInt or a circular object in a request is an InvalidRequestError, not a TypeError', async () => {
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(createFakeMqttPort()) });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const bigint: unknown = 1n;
+    for (const bad of [{ expectedVersion: bigint }, { statusDetails: circular }]) {
+      const request = { jobId: 'job-1', status: 'SUCCEEDED' as const, ...bad };
+      await expect(firstValueFrom(jobs.updateJobExecution(Object.assign({}, request)))).rejects.toBeInstanceOf(InvalidRequestError);
+    }
+  });
+
+  it('client - timeoutMs outside 1..2^31-1 is refused at creation (Node would fire it at once)', () => {
+    for (const timeoutMs of [Infinity, 2 ** 31, 0, -5, Number.NaN, 1.5]) {
+      expect(() => createJobsClient({ thingName: 'thing-A', transport: mqttTransport(createFakeMqttPort()), timeoutMs })).toThrow(InvalidRequestError);
+    }
+  });
+
+  it('EpochSeconds - a timestamp beyond the Date range is refused, never an Invalid Date', () => {
+    expect(EpochSeconds.decode(1e20)._tag).toBe('Left');
+    expect(EpochSeconds.decode(1_719_940_994)._tag).toBe('Right');
+  });
+
+  it('mqtt transport - a JSON reply whose clientToken is readable but the body is odd fails its request at once', async () => {
+    const port = createFakeMqttPort({
+      responder: (_topic, payload) => [{ topic: `${P}/get/accepted`, payload: `[{"clientToken":"${clientTokenOf(payload) ?? ''}"}]` }],
+    });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 60_000 });
+    await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toMatchObject({ name: 'DecodeError' });
+  });
+});
