@@ -1,6 +1,6 @@
 import { firstValueFrom } from 'rxjs';
 import { EpochSeconds } from '../src/codecs/primitives';
-import { InvalidRequestError, createJobsClient, mqttTransport } from '../src';
+import { InvalidRequestError, createJobsClient, mqttTransport, type UpdateJobExecutionRequest } from '../src';
 import { clientTokenOf, createFakeMqttPort } from '../src/testing';
 
 /** Bugs found by the review of the core client; each test failed before its fix. */
@@ -11,10 +11,10 @@ describe('review fixes', () => {
     const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(createFakeMqttPort()) });
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    const bigint: unknown = 1n;
-    for (const bad of [{ expectedVersion: bigint }, { statusDetails: circular }]) {
-      const request = { jobId: 'job-1', status: 'SUCCEEDED' as const, ...bad };
-      await expect(firstValueFrom(jobs.updateJobExecution(Object.assign({}, request)))).rejects.toBeInstanceOf(InvalidRequestError);
+    for (const [key, value] of [['expectedVersion', 1n], ['statusDetails', circular]] as const) {
+      const request: UpdateJobExecutionRequest = { jobId: 'job-1', status: 'SUCCEEDED' };
+      Reflect.set(request, key, value); // what a JavaScript caller could pass
+      await expect(firstValueFrom(jobs.updateJobExecution(request))).rejects.toBeInstanceOf(InvalidRequestError);
     }
   });
 

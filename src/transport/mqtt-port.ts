@@ -88,20 +88,32 @@ export const fromMqttClient = (client: MqttClient): MqttPort => {
           if (granted && matchesFilter(filter, topic)) subscriber.next({ kind: 'message', message: { topic, payload } });
         };
         client.on('message', onMessage);
-        whenUnsubscribed(filter, () => {
+        let retryOnConnect: (() => void) | undefined;
+        const trySubscribe = (): void => {
+          retryOnConnect = undefined;
           if (!active) return;
           sent = true;
           client.subscribe(filter, { qos: 1 }, (error) => {
+            if (!active) return;
             if (error) {
+              // mqtt.js fails a SUBSCRIBE still waiting for its SUBACK when the connection drops; while it
+              // reconnects, send it again once connected instead of failing every request waiting on it.
+              if (reasonCodeOf(error) === undefined && !client.connected && !client.disconnecting) {
+                retryOnConnect = trySubscribe;
+                client.once('connect', trySubscribe);
+                return;
+              }
               subscriber.error(toTransportError(`subscribe ${filter}`, error));
               return;
             }
             granted = true;
             subscriber.next({ kind: 'subscribed' });
           });
-        });
+        };
+        whenUnsubscribed(filter, trySubscribe);
         return () => {
           active = false;
+          if (retryOnConnect !== undefined) client.removeListener('connect', retryOnConnect);
           client.removeListener('message', onMessage);
           if (sent) unsubscribe(filter);
         };
