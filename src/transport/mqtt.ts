@@ -60,9 +60,10 @@ const toReply = (message: MqttMessage, operation: OperationName, thingName: Thin
   return { outcome: topic.outcome, payload, body, topic: message.topic, ...(clientToken === undefined ? {} : { clientToken }) };
 };
 
-// What to do with a request in flight when the session drops: reads are sent again after the reconnect;
-// an update with `expectedVersion` is sent again with the same clientToken (the version makes it safe);
-// other writes fail, since whether the service applied them is unknown.
+// What to do with a request in flight when the session drops. Before its PUBACK, nothing: mqtt.js keeps the
+// QoS 1 PUBLISH in its outgoing store and sends it again on reconnect. After its PUBACK (the reply may be
+// lost): reads are sent again after the reconnect; an update with `expectedVersion` is sent again with the
+// same clientToken (the version makes it safe); other writes fail, since whether they were applied is unknown.
 const resendable = (call: Call): boolean =>
   call.operation === 'getPendingJobExecutions' ||
   call.operation === 'describeJobExecution' ||
@@ -125,10 +126,11 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       const fail = (error: unknown): void => {
         subscriber.error(error);
       };
-      let published = false;
+      let acked = false;
+      let lost = false;
       const publish = (): Subscription => {
-        published = true;
-        return port.publish(topic, payload).subscribe({ error: fail });
+        acked = false;
+        return port.publish(topic, payload).subscribe({ error: fail, complete: () => (acked = true) });
       };
       waiting.set(call.clientToken, (reply) => {
         subscriber.next(reply);
@@ -150,9 +152,16 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
         .pipe(
           mergeMap((state) => {
             if (state === 'end') throw new TransportError(`the MQTT client ended while ${call.operation} was in flight`, { operation: call.operation });
-            if (!published) return EMPTY;
-            if (resendable(call)) return state === 'up' ? [state] : EMPTY;
-            if (state === 'up') return EMPTY;
+            if (state === 'up') {
+              const resend = lost;
+              lost = false;
+              return resend ? [state] : EMPTY;
+            }
+            if (!acked) return EMPTY; // mqtt.js sends it again itself
+            if (resendable(call)) {
+              lost = true;
+              return EMPTY;
+            }
             throw new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, {
               operation: call.operation,
             });

@@ -146,3 +146,31 @@ describe('mqttTransport with a port that ends its subscription', () => {
     await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toMatchObject({ name: 'TransportError' });
   });
 });
+
+describe('mqttTransport and mqtt.js\'s own QoS 1 resend', () => {
+  it('mqtt transport - a request whose PUBACK is still pending when the session drops is neither failed nor sent twice', async () => {
+    const { NEVER } = await import('rxjs');
+    const fake = createFakeMqttPort();
+    // PUBACK never comes: mqtt.js keeps such a PUBLISH in its outgoing store and sends it again itself.
+    const port: import('../../src').MqttPort = {
+      subscribe: (filter) => fake.subscribe(filter),
+      publish: (topic, payload) => {
+        fake.publish(topic, payload).subscribe();
+        return NEVER;
+      },
+      connection$: fake.connection$ ?? NEVER,
+    };
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 5000 });
+    const startNext = firstValueFrom(jobs.startNextPendingJobExecution());
+    const describe = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    fake.setConnection('down');
+    fake.setConnection('up');
+    expect(fake.published()).toHaveLength(2); // one each, no resend of our own
+    for (const sent of fake.published()) {
+      const reply = sent.topic.endsWith('start-next') ? `${P}/start-next/accepted` : `${P}/job-1/get/accepted`;
+      fake.deliver(reply, { clientToken: clientTokenOf(sent.payload), timestamp: 1 });
+    }
+    await expect(startNext).resolves.toMatchObject({ timestamp: new Date(1000) });
+    await expect(describe).resolves.toMatchObject({ timestamp: new Date(1000) });
+  });
+});
