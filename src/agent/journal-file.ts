@@ -1,10 +1,11 @@
-import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as t from 'io-ts';
 import { decodePayload, parseJson } from '../codecs/decode';
 import { DeviceStatus, JobExecutionStatus } from '../codecs/job-execution';
 import { JobId, Long, StatusDetails, UpdateStepTimeoutInMinutes } from '../codecs/primitives';
 import { DecodeError } from '../errors';
+import { fsyncFolder, replaceFile, temporaryPrefix } from '../util/durable-file';
 
 /**
  * The journal's file format and its durable I/O: the codec, an atomic write (temporary file in the same
@@ -116,22 +117,6 @@ export const readJournalFile = (path: string): JournalFileContents => {
   }
 };
 
-const fsyncFolder = (folder: string): void => {
-  let fd: number;
-  try {
-    fd = openSync(folder, 'r');
-  } catch (error) {
-    // Windows cannot open a folder; its renames are durable enough for this purpose.
-    if (process.platform === 'win32') return;
-    throw error;
-  }
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-};
-
 /** A name for a moved-aside file: colons left out, as FAT (a Pi's boot partition) refuses them. */
 const stamp = (at: Date): string => at.toISOString().replace(/[:.]/g, '-');
 
@@ -152,8 +137,6 @@ export const moveAside = (path: string, at: Date): string => {
   return target;
 };
 
-const temporaryPrefix = (path: string): string => `${basename(path)}.tmp-`;
-let temporaries = 0;
 
 /**
  * Removes temporary files a crash left between writing and renaming (they never replaced the journal, so
@@ -187,23 +170,9 @@ export const removeTemporaries = (path: string): string[] => {
  * journal is unchanged.
  */
 export const writeJournalFile = (path: string, state: JournalState): void => {
-  const temporary = join(dirname(path), `${temporaryPrefix(path)}${process.pid}-${++temporaries}`);
   try {
-    const fd = openSync(temporary, 'w', 0o600);
-    try {
-      fchmodSync(fd, 0o600); // the mode of openSync is filtered by the umask
-      writeFileSync(fd, `${JSON.stringify(JournalState.encode(state), null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
+    replaceFile(path, `${JSON.stringify(JournalState.encode(state), null, 2)}\n`);
   } catch (error) {
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // It may not exist (openSync failed); a later open removes any leftover.
-    }
     throw new JournalError(`cannot write journal ${path}: ${messageOf(error)}`, path, { cause: error });
   }
   try {

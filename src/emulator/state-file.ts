@@ -1,9 +1,10 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as t from 'io-ts';
 import { decodePayload, parseJson } from '../codecs/decode';
 import { JobExecutionStatus } from '../codecs/job-execution';
 import { DecodeError } from '../errors';
+import { fsyncFolder, replaceFile } from '../util/durable-file';
 import type { EngineSnapshot } from './engine/engine';
 
 /**
@@ -84,19 +85,6 @@ export const readStateFile = (path: string): EngineSnapshot | undefined => {
 
 /** Writes `snapshot` to `path` atomically and durably. */
 export const writeStateFile = (path: string, snapshot: EngineSnapshot): void => {
-  const temporary = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temporary, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(snapshot));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  replaceFile(path, JSON.stringify(snapshot));
+  fsyncFolder(dirname(path));
 };
