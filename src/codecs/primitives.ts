@@ -9,11 +9,11 @@ import * as t from 'io-ts';
 const thingNamePattern = /^[a-zA-Z0-9:_-]{1,128}$/;
 const jobIdPattern = /^[a-zA-Z0-9_-]{1,64}$/;
 const detailsKeyPattern = /^[a-zA-Z0-9:_-]{1,128}$/;
-// \p{C}: control, format, surrogate, private-use and unassigned characters, all refused by the service.
-const detailsValuePattern = /^[^\p{C}]{1,1024}$/u;
-
 /** Maximum characters in one `statusDetails` value. */
 export const statusDetailsValueMaxLength = 1024;
+
+// \p{C}: control, format, surrogate, private-use and unassigned characters, all refused by the service.
+const detailsValuePattern = new RegExp(`^[^\\p{C}]{1,${statusDetailsValueMaxLength}}$`, 'u');
 
 /** Brand of {@link ThingName}. */
 export interface ThingNameBrand {
