@@ -1,8 +1,9 @@
 /**
  * iot-jobs-rx/emulator: a local AWS IoT Jobs service for development and tests, no cloud account needed.
  * An MQTT broker with the Jobs service on the reserved topics, the `iot-jobs-data` HTTP API with SigV4
- * checked (or, in TLS mode, a device certificate), in TLS mode the AWS IoT credentials provider, and a
- * control plane that `@aws-sdk/client-iot` can drive.
+ * checked (or, in TLS mode, a device certificate), in TLS mode the AWS IoT credentials provider, a
+ * control plane that `@aws-sdk/client-iot` can drive, and files served over HTTP. Device requests can be
+ * rate limited and faults injected (docs/emulator.md).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -10,10 +11,15 @@ import type { AddressInfo } from 'node:net';
 import type { SchedulerLike } from 'rxjs';
 import type { Engine } from './engine/engine';
 import type { EngineOptions } from './engine/types';
+import { createDeviceGate } from './device-gate';
+import { createFaultInjector, type EmulatorFaults } from './faults';
+import { createFileStore, type EmulatorFiles, type ServedFile, type StoredFile } from './file-store';
 import { controlPlaneHandler } from './http/control-plane';
 import { defaultCredentialDurationSeconds, defaultRoleAlias } from './http/credentials-endpoint';
 import { dataPlaneHandler } from './http/data-plane';
+import { filesHandler, filesPrefix, isFilesTarget } from './http/files-handler';
 import { startJobsBroker } from './mqtt/broker';
+import { checkRateLimit, type RateLimit } from './rate-limit';
 import { createJobsService } from './service';
 import { readStateFile, writeStateFile } from './state-file';
 import { ensureServerTls, issueDeviceCertificate } from './tls';
@@ -22,6 +28,9 @@ export { issueDeviceCertificate } from './tls';
 export { defaultCredentialDurationSeconds, defaultRoleAlias } from './http/credentials-endpoint';
 export { StateFileError } from './state-file';
 export type { EngineOptions } from './engine/types';
+export type { EmulatorFaults, FaultFilter } from './faults';
+export type { EmulatorFiles, ServedFile } from './file-store';
+export type { RateLimit } from './rate-limit';
 
 /** Access keys the emulator's data plane accepts. */
 export interface EmulatorCredentials {
@@ -64,6 +73,13 @@ export interface EmulatorOptions extends EngineOptions {
   readonly credentialDurationSeconds?: number;
   /** Clock and timers (a VirtualTimeScheduler in tests). Default: wall clock. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Throttle each thing's device requests (MQTT and HTTP together) with a token bucket on the emulator's
+   * clock; over the limit: MQTT `RequestThrottled`, HTTP 429 ThrottlingException. Default: no limit.
+   */
+  readonly rateLimit?: RateLimit;
+  /** Files to serve from the start, by name (see {@link Emulator.files}). Default none. */
+  readonly files?: Readonly<Record<string, Uint8Array | string>>;
 }
 
 /** A running emulator. */
@@ -84,6 +100,10 @@ export interface Emulator {
   readonly credentialsEndpoint?: string;
   /** The engine, for tests and tools that drive the service directly. */
   readonly engine: Engine;
+  /** Files served over HTTP under `/files/` on the control-plane port (e.g. a firmware image for a job). */
+  readonly files: EmulatorFiles;
+  /** Fault injection for the device API, at run time: throttled requests, lost replies. */
+  readonly faults: EmulatorFaults;
   readonly close: () => Promise<void>;
 }
 
@@ -116,10 +136,13 @@ const closeServer = (server: http.Server): Promise<void> =>
 export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emulator> => {
   const { host = '127.0.0.1', mqttPort = 0, dataPort = 0, controlPort = 0, statePath, tlsDir, scheduler, ...rest } = options;
   const { credentials = defaultEmulatorCredentials, verifySignatures = true, strict = false, tlsThings = ['thing-A'], ...more } = rest;
-  const { roleAliases = [defaultRoleAlias], credentialDurationSeconds = defaultCredentialDurationSeconds, ...knobs } = more;
+  const { roleAliases = [defaultRoleAlias], credentialDurationSeconds = defaultCredentialDurationSeconds, rateLimit, files = {}, ...knobs } = more;
   if (!Number.isInteger(credentialDurationSeconds) || credentialDurationSeconds < 1) {
     throw new Error(`credentialDurationSeconds: expected a positive whole number, got ${String(credentialDurationSeconds)}`);
   }
+  if (rateLimit !== undefined) checkRateLimit(rateLimit);
+  const store = createFileStore();
+  for (const [name, data] of Object.entries(files)) store.put(name, data);
   const restore = statePath === undefined ? undefined : readStateFile(statePath);
   const service = createJobsService({
     ...knobs,
@@ -129,29 +152,44 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
   });
   const tls = tlsDir === undefined ? undefined : ensureServerTls(tlsDir);
   if (tlsDir !== undefined) for (const thing of tlsThings) issueDeviceCertificate(tlsDir, thing);
-  const broker = await startJobsBroker({ engine: service.engine, now: service.now, host, port: mqttPort, strict, ...(tls === undefined ? {} : { tls }) });
+  const injector = createFaultInjector();
+  const gate = createDeviceGate({ faults: injector, now: service.now, ...(rateLimit === undefined ? {} : { rateLimit }) });
+  const broker = await startJobsBroker({ engine: service.engine, now: service.now, host, port: mqttPort, strict, gate, ...(tls === undefined ? {} : { tls }) });
   const subscription = service.notifications$.subscribe((n) => broker.publishNotification(n));
   const data = dataPlaneHandler({
     engine: service.engine,
     credentials,
     now: service.now,
     verify: verifySignatures,
+    gate,
     ...(tls === undefined ? {} : { deviceCertificates: true, credentialsProvider: { roleAliases, credentialDurationSeconds } }),
   });
   // TLS mode asks for a client certificate but lets clients without one (SigV4) in; the data plane judges.
   const dataServer = tls === undefined ? http.createServer(data) : https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, data);
-  const controlServer = http.createServer(controlPlaneHandler({ engine: service.engine, now: service.now }));
+  const control = controlPlaneHandler({ engine: service.engine, now: service.now });
+  const serveFile = filesHandler(store);
+  const controlServer = http.createServer((req, res) => {
+    if (isFilesTarget(req.url ?? '/')) serveFile(req, res);
+    else control(req, res);
+  });
   const hostInUrl = host.includes(':') ? `[${host}]` : host;
   const boundData = await listen(dataServer, dataPort, host);
   const boundControl = await listen(controlServer, controlPort, host);
   const dataEndpoint = `${tls === undefined ? 'http' : 'https'}://${hostInUrl}:${boundData}`;
+  const controlEndpoint = `http://${hostInUrl}:${boundControl}`;
+  const served = (name: string, file: StoredFile): ServedFile => ({ url: `${controlEndpoint}${filesPrefix}${name}`, sha256: file.sha256, size: file.bytes.byteLength });
   return {
     mqttUrl: broker.url,
     dataEndpoint,
-    controlEndpoint: `http://${hostInUrl}:${boundControl}`,
+    controlEndpoint,
     credentials,
     ...(tlsDir === undefined ? {} : { tlsDir, credentialsEndpoint: dataEndpoint }),
     engine: service.engine,
+    files: {
+      put: (name, data) => served(name, store.put(name, data)),
+      remove: (name) => store.remove(name),
+    },
+    faults: injector.faults,
     close: async () => {
       subscription.unsubscribe();
       service.stop();

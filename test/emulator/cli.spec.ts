@@ -199,6 +199,25 @@ describe('iot-jobs emulator (CLI)', () => {
     expect(await unknown?.exited(15_000)).toBe(2);
   });
 
+  it('cli emulator - --file serves a local file, --rate-limit/--burst throttle each thing; bad values exit 2', async () => {
+    const file = join(tempDir(), 'fw.bin');
+    writeFileSync(file, 'firmware v2');
+    const run = cli(['emulator', ...ephemeral, '--file', `fw.bin=${file}`, '--rate-limit', '0.5', '--burst', '2']);
+    const endpoints = await run.endpoints();
+    const download = await fetch(`${endpoints.controlEndpoint}/files/fw.bin`);
+    expect({ status: download.status, body: await download.text() }).toEqual({ status: 200, body: 'firmware v2' });
+    const thingA = await device({ url: endpoints.mqttUrl, clientId: 'thing-A' });
+    await firstValueFrom(thingA.jobs.getPendingJobExecutions());
+    await firstValueFrom(thingA.jobs.getPendingJobExecutions());
+    await expect(firstValueFrom(thingA.jobs.getPendingJobExecutions())).rejects.toMatchObject({ name: 'RejectedError', code: 'RequestThrottled' });
+    await thingA.end();
+    expect(await stop(run)).toBe(0);
+    const bad = [['--burst', '2'], ['--rate-limit', '0'], ['--rate-limit', '1', '--burst', '1.5'], ['--file', 'fw.bin'], ['--file', '../x=/etc/hostname'], ['--file', `a=${file}.missing`]];
+    for (const [i, run2] of bad.map((flags) => cli(['emulator', ...ephemeral, ...flags])).entries()) {
+      expect({ flags: bad[i], code: await run2.exited(30_000) }).toEqual({ flags: bad[i], code: 2 });
+    }
+  }, 60_000);
+
   // BUG (fails): src/cli/emulator.ts `port()` throws a plain Error, which src/cli/index.ts maps to exit 1;
   // docs/emulator.md says "2 for bad flags" (and `--bogus` does exit 2).
   it('cli emulator - a bad port value exits 2 with a message naming it', async () => {

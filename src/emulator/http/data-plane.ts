@@ -14,10 +14,11 @@ import {
 } from '../../codecs/responses';
 import { DecodeError } from '../../errors';
 import type { OperationName } from '../../errors';
+import { openGate, type DeviceGate } from '../device-gate';
 import type { Engine } from '../engine/engine';
 import type { Result } from '../engine/types';
 import { credentialsReply, isCredentialsTarget, type CredentialsEndpointOptions } from './credentials-endpoint';
-import { authenticate, authorize } from './data-plane-auth';
+import { authenticate, authorize, type Principal } from './data-plane-auth';
 import { readBody, sendFailure, sendJson, type HttpFailure } from './respond';
 import type { SigV4Credentials } from './sigv4-verify';
 
@@ -46,6 +47,8 @@ export interface DataPlaneOptions {
   readonly credentialsProvider?: Pick<CredentialsEndpointOptions, 'roleAliases' | 'credentialDurationSeconds'>;
   /** Largest request body read. Default {@link maxDataPlaneBodyBytes}. */
   readonly maxBodyBytes?: number;
+  /** Rate limit and injected faults for device requests (../device-gate.ts). Default: every request served. */
+  readonly gate?: DeviceGate;
 }
 
 /**
@@ -202,6 +205,16 @@ const answer = (engine: Engine, route: Route, text: string): Reply => {
   }
 };
 
+/** Authorises a routed request and runs it through the gate; undefined when it ran but its reply is lost. */
+const gated = (options: DataPlaneOptions, principal: Principal, route: Route, text: string): Reply | undefined => {
+  const forbidden = authorize(principal, route.thingName);
+  if (forbidden !== undefined) return refused(forbidden);
+  const verdict = (options.gate ?? openGate)(route);
+  if (verdict.action === 'throttle') return refused({ ...exceptions.RequestThrottled, message: verdict.message });
+  const reply = answer(options.engine, route, text);
+  return verdict.action === 'drop' ? undefined : reply;
+};
+
 const serve = async (options: DataPlaneOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
   const method = req.method ?? 'GET';
   const target = req.url ?? '/';
@@ -224,8 +237,12 @@ const serve = async (options: DataPlaneOptions, req: http.IncomingMessage, res: 
     return;
   }
   const route = matchRoute(method, target);
-  const forbidden = isFailure(route) ? undefined : authorize(auth.principal, route.thingName);
-  const reply = isFailure(route) ? refused(route) : forbidden === undefined ? answer(options.engine, route, body.text) : refused(forbidden);
+  const reply = isFailure(route) ? refused(route) : gated(options, auth.principal, route, body.text);
+  if (reply === undefined) {
+    // A lost reply: the request ran; the client sees its connection reset.
+    res.destroy();
+    return;
+  }
   if (reply.ok) sendJson(res, now(), 200, reply.body);
   else if (reply.executionState === undefined) sendFailure(res, now(), reply.failure);
   else {

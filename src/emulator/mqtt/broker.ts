@@ -5,7 +5,8 @@ import { eventTopic, parseJobsTopic, replyTopic } from '../../transport/topics';
 import { isThingName } from '../../codecs/primitives';
 import type { Engine } from '../engine/engine';
 import type { Notification } from '../engine/types';
-import { answer, invalidTopic, notificationPayload, type MqttReply } from './requests';
+import { openGate, type DeviceGate } from '../device-gate';
+import { answer, invalidTopic, notificationPayload, throttled, type MqttReply } from './requests';
 
 /**
  * The emulator's MQTT side: an aedes broker with the Jobs service on the reserved topics. Requests are
@@ -22,6 +23,8 @@ export interface JobsBrokerOptions {
   readonly strict: boolean;
   /** Mutual TLS: server certificate and key, and the CA that issued device certificates. */
   readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
+  /** Rate limit and injected faults for device requests (./device-gate.ts). Default: every request served. */
+  readonly gate?: DeviceGate;
 }
 
 /** A running Jobs broker. */
@@ -52,7 +55,7 @@ const ownsTopic = (client: Client | null, topic: string): boolean => {
 
 /** Starts an aedes broker with the Jobs service attached. */
 export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsBroker> => {
-  const { engine, now } = options;
+  const { engine, now, gate = openGate } = options;
   const aedes = await Aedes.createBroker({
     authorizePublish: (client, packet, callback) => {
       const topic = packet.topic;
@@ -78,13 +81,17 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
         callback(null);
         return;
       }
-      const reply = parsed.kind === 'request' ? answer(engine, parsed, payload, at) : invalidTopic(topic, payload, at);
-      const replyTo =
-        parsed.kind === 'request'
-          ? replyTopic(parsed.operation, parsed.thingName, reply.outcome, parsed.jobId)
-          : `${topic}/${reply.outcome}`;
+      if (parsed.kind !== 'request') {
+        const reply = invalidTopic(topic, payload, at);
+        callback(null);
+        publish(`${topic}/${reply.outcome}`, reply);
+        return;
+      }
+      const verdict = gate(parsed);
+      const reply = verdict.action === 'throttle' ? throttled(verdict.message, payload, at) : answer(engine, parsed, payload, at);
       callback(null);
-      publish(replyTo, reply);
+      // A lost reply: the request ran, nothing is published.
+      if (verdict.action !== 'drop') publish(replyTopic(parsed.operation, parsed.thingName, reply.outcome, parsed.jobId), reply);
     },
     authorizeSubscribe: (client, subscription, callback) => {
       // A refused filter gets SUBACK 128 (the connection stays up), as AWS IoT answers an unauthorized one.

@@ -102,12 +102,18 @@ export const answer = (engine: Engine, topic: RequestTopic, payload: Uint8Array,
   }
 };
 
-/** A rejection for a topic under the jobs prefix that maps to no API. */
-export const invalidTopic = (topic: string, payload: Uint8Array, now: Date): MqttReply => {
+/** The clientToken of a payload, if it is a JSON object that has one (for replies to requests not decoded). */
+const tokenOf = (payload: Uint8Array): unknown => {
   const parsed = parseJson(new TextDecoder().decode(payload));
-  const token: unknown = parsed.ok && typeof parsed.value === 'object' && parsed.value !== null && 'clientToken' in parsed.value ? parsed.value.clientToken : undefined;
-  return rejected('InvalidTopic', `Topic ${topic} does not map to a Jobs API`, now, token);
+  return parsed.ok && typeof parsed.value === 'object' && parsed.value !== null && 'clientToken' in parsed.value ? parsed.value.clientToken : undefined;
 };
+
+/** A rejection for a topic under the jobs prefix that maps to no API. */
+export const invalidTopic = (topic: string, payload: Uint8Array, now: Date): MqttReply =>
+  rejected('InvalidTopic', `Topic ${topic} does not map to a Jobs API`, now, tokenOf(payload));
+
+/** A `RequestThrottled` rejection of a request left unrun, echoing its clientToken. */
+export const throttled = (message: string, payload: Uint8Array, now: Date): MqttReply => rejected('RequestThrottled', message, now, tokenOf(payload));
 
 const NextEvent = nextJobExecutionChangedEvent(Document);
 
