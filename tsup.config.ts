@@ -4,13 +4,14 @@ import { defineConfig } from 'tsup';
 // The CLI is one CJS file with a shebang.
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'emulator/index': 'src/emulator/index.ts' },
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'emulator/index': 'src/emulator/index.ts', 'agent/index': 'src/agent/index.ts' },
     format: ['cjs', 'esm'],
     dts: true,
     sourcemap: true,
     clean: true,
     target: 'node20',
-    splitting: false,
+    // Shared code goes to chunks both entries load: one JobsError class whichever entry throws or checks it.
+    splitting: true,
     outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.js' }),
     // CommonJS: the lazy `import()`s (signer, mqtt.js) become `require()`. A native import() goes through
     // Node's ESM loader, which also runs cjs-module-lexer over every CommonJS module it loads: ~20–30 ms on

@@ -4,7 +4,7 @@ import * as t from 'io-ts';
 import { decodePayload, parseJson } from '../codecs/decode';
 import { DeviceStatus, JobExecutionStatus } from '../codecs/job-execution';
 import { JobId, Long, StatusDetails, UpdateStepTimeoutInMinutes } from '../codecs/primitives';
-import { DecodeError } from '../errors';
+import { DecodeError, JobsError } from '../errors';
 import { fsyncFolder, replaceFile, temporaryPrefix } from '../util/durable-file';
 
 /**
@@ -69,7 +69,7 @@ export type JournalState = t.TypeOf<typeof JournalState>;
 export const emptyJournalState: JournalState = { version: 1, completed: [], outbox: [] };
 
 /** The journal file cannot be read or written (permissions, disk full, a folder in its place…). */
-export class JournalError extends Error {
+export class JournalError extends JobsError {
   override readonly name = 'JournalError' as const;
   /** The journal file. */
   readonly path: string;
@@ -77,7 +77,7 @@ export class JournalError extends Error {
   readonly committed: boolean;
 
   constructor(message: string, path: string, options: { readonly cause?: unknown; readonly committed?: boolean } = {}) {
-    super(message, { cause: options.cause });
+    super(message, 'cause' in options ? { cause: options.cause } : {});
     this.path = path;
     this.committed = options.committed ?? false;
   }

@@ -162,8 +162,6 @@ const sameExecution = (a: { jobId: string; executionNumber?: number }, b: { jobI
  */
 export const openJournal = (path: string, options: JournalOptions = {}): OpenedJournal => {
   const now = options.now ?? (() => new Date());
-  const newId = options.newId ?? randomUUID;
-  const maxCompleted = options.maxCompleted ?? 100;
   const removedTemporaries = removeTemporaries(path);
   const contents = readJournalFile(path);
   let recovered: JournalRecovery | undefined;
@@ -172,14 +170,31 @@ export const openJournal = (path: string, options: JournalOptions = {}): OpenedJ
     const message = `journal ${path} is corrupt (${contents.reason}); moved it to ${movedTo} and started an empty journal`;
     recovered = { movedTo, reason: contents.reason, message };
   }
-  let state: JournalState = freeze(contents.kind === 'loaded' ? contents.state : emptyJournalState);
+  const initial = contents.kind === 'loaded' ? contents.state : emptyJournalState;
+  const journal = createJournal(path, initial, (next) => {
+    writeJournalFile(path, next);
+  }, options);
+  return { journal, ...(recovered === undefined ? {} : { recovered }), removedTemporaries };
+};
+
+/**
+ * A journal kept in memory only: the same rules as {@link openJournal}, but nothing survives the process.
+ * For tests, and for runners that accept that a crash loses the running execution.
+ */
+export const memoryJournal = (options: JournalOptions = {}): Journal => createJournal('(memory)', emptyJournalState, () => undefined, options);
+
+const createJournal = (path: string, initial: JournalState, persist: (next: JournalState) => void, options: JournalOptions): Journal => {
+  const now = options.now ?? (() => new Date());
+  const newId = options.newId ?? randomUUID;
+  const maxCompleted = options.maxCompleted ?? 100;
+  let state: JournalState = freeze(initial);
 
   const commit = (next: JournalState): void => {
     // Checked before writing, so the file never holds what a later open would call corrupt.
     const checked = JournalState.decode(JournalState.encode(next));
     if (isLeft(checked)) throw new JournalError(`refusing to write an invalid journal entry: ${report(checked.left).join('; ')}`, path);
     try {
-      writeJournalFile(path, next);
+      persist(next);
     } catch (error) {
       if (error instanceof JournalError && error.committed) state = freeze(next);
       throw error;
@@ -286,5 +301,5 @@ export const openJournal = (path: string, options: JournalOptions = {}): OpenedJ
       commit(withoutRunning(state));
     },
   };
-  return { journal, ...(recovered === undefined ? {} : { recovered }), removedTemporaries };
+  return journal;
 };

@@ -1,0 +1,141 @@
+import type { JobsClient } from '../../client';
+import { type DeviceStatus, JobExecutionStatus, isTerminalStatus } from '../../codecs/job-execution';
+import type { StatusDetails } from '../../codecs/primitives';
+import { type JobsError, RejectedError } from '../../errors';
+import { type Observable, defer, mergeMap, of, throwError } from '../../rx';
+import { toJobsError } from './resilient';
+import { type RetryUpdateOptions, type UpdateOutcome, retryUpdate } from '../retry-update';
+
+/**
+ * Delivery of one status update to the service, with the version rules of ARCHITECTURE.md §5: the update
+ * carries `expectedVersion`; a VersionMismatch re-reads the execution and tries again with its version; a
+ * refusal that may be the echo of our own earlier attempt (the attempt timed out but was applied) is
+ * checked by reading the execution; an execution that ended elsewhere (canceled, removed, timed out) is
+ * `gone`, which is not an error: the runner drops the update.
+ */
+
+/** What the runner reports. */
+export interface StatusToSend {
+  readonly jobId: string;
+  readonly executionNumber?: number;
+  readonly status: DeviceStatus;
+  readonly statusDetails?: StatusDetails;
+  /** Renews (or with -1 stops) the service's step timer. */
+  readonly stepTimeoutInMinutes?: number;
+}
+
+/** How a delivery ended. */
+export type Delivery =
+  | { readonly kind: 'accepted'; readonly versionNumber: number | undefined; readonly attempts: number }
+  /** The execution is no longer ours to update: it is in `status` now (REMOVED when it no longer exists). */
+  | { readonly kind: 'gone'; readonly status: JobExecutionStatus; readonly attempts: number }
+  /** The service refused the update for good (an invalid request, or a state the runner did not expect). */
+  | { readonly kind: 'refused'; readonly error: JobsError; readonly attempts: number };
+
+/** What the service says about an execution now. */
+export interface ExecutionNow {
+  /** REMOVED when the execution does not exist (deleted, or never was). */
+  readonly status: JobExecutionStatus;
+  readonly versionNumber: number | undefined;
+}
+
+/** The client operations and retry policy a delivery needs. */
+export interface DeliveryContext {
+  readonly client: Pick<JobsClient, 'describeJobExecution' | 'updateJobExecution'>;
+  readonly retry: RetryUpdateOptions;
+}
+
+/** Re-reads after VersionMismatch before the update is refused (the execution keeps changing under us). */
+const maxVersionRereads = 5;
+
+
+/**
+ * The status a Describe refusal implies: ResourceNotFound means the execution no longer exists (REMOVED);
+ * TerminalStateReached, which AWS sends when Describe meets a terminal execution of a canceled or deleted job
+ * (../shared/spec/jobs-api.md §2, UNCONFIRMED), means it ended: the status it carries, else CANCELED.
+ * `undefined` for any other error.
+ */
+export const statusOfRefusedDescribe = (error: unknown): JobExecutionStatus | undefined => {
+  if (!(error instanceof RejectedError)) return undefined;
+  if (error.code === 'ResourceNotFound') return 'REMOVED';
+  if (error.code !== 'TerminalStateReached') return undefined;
+  const reported = error.executionState?.status;
+  return JobExecutionStatus.is(reported) && isTerminalStatus(reported) ? reported : 'CANCELED';
+};
+
+/**
+ * Reads an execution's status and version, retrying throttling, timeouts and disconnects like an update.
+ * Errors: a refusal that says nothing about the status (as a JobsError), or a fatal error.
+ */
+export const readExecution = (context: DeliveryContext, jobId: string, executionNumber: number | undefined): Observable<ExecutionNow> =>
+  retryUpdate(
+    () => context.client.describeJobExecution({ jobId, includeJobDocument: false, ...(executionNumber === undefined ? {} : { executionNumber }) }),
+    context.retry,
+  ).pipe(
+    mergeMap((outcome): Observable<ExecutionNow> => {
+      if (outcome.kind === 'accepted') {
+        const { execution } = outcome.value;
+        return of(execution === undefined ? { status: 'REMOVED', versionNumber: undefined } : { status: execution.status, versionNumber: execution.versionNumber });
+      }
+      const status = statusOfRefusedDescribe(outcome.error);
+      if (status !== undefined) return of({ status, versionNumber: undefined });
+      return throwError(() => toJobsError(outcome.error));
+    }),
+  );
+
+// Refusals that can be the echo of our own earlier attempt, or mean the execution ended elsewhere.
+const stateCodes = new Set(['TerminalStateReached', 'InvalidStateTransition', 'ResourceNotFound', 'VersionMismatch']);
+
+/**
+ * Sends `update` with `expectedVersion` (none when undefined) until it is accepted, found `gone`, or
+ * refused. Never errors for a service answer; errors only with a fatal error (a bug: InvalidRequestError,
+ * DecodeError), which the runner reports.
+ */
+export const deliverStatus = (context: DeliveryContext, update: StatusToSend, expectedVersion: number | undefined): Observable<Delivery> => {
+  const { jobId, executionNumber, status } = update;
+  let attempts = 0;
+
+  // Judges a refusal by what the service says now.
+  const judge = (outcome: Exclude<UpdateOutcome<unknown>, { kind: 'accepted' }>, rereads: number): Observable<Delivery> =>
+    readExecution(context, jobId, executionNumber).pipe(
+      mergeMap((now): Observable<Delivery> => {
+        if (isTerminalStatus(now.status)) {
+          // Only a device sets SUCCEEDED, FAILED or REJECTED: finding ours means an earlier attempt (this
+          // process's, timed out, or one before a restart) was applied. Any other terminal status was set
+          // by the service (canceled, removed, timed out).
+          return of(now.status === status ? { kind: 'accepted', versionNumber: now.versionNumber, attempts } : { kind: 'gone', status: now.status, attempts });
+        }
+        if (outcome.kind === 'version-mismatch' && rereads < maxVersionRereads) return attempt(now.versionNumber, rereads + 1);
+        return of({ kind: 'refused', error: toJobsError(outcome.error), attempts });
+      }),
+    );
+
+  const attempt = (version: number | undefined, rereads: number): Observable<Delivery> =>
+    retryUpdate(
+      () =>
+        context.client.updateJobExecution({
+          ...update,
+          includeJobExecutionState: true,
+          ...(version === undefined ? {} : { expectedVersion: version }),
+        }),
+      context.retry,
+    ).pipe(
+      mergeMap((outcome): Observable<Delivery> => {
+        attempts += outcome.attempts;
+        switch (outcome.kind) {
+          case 'accepted':
+            return of({ kind: 'accepted', versionNumber: outcome.value.executionState?.versionNumber, attempts });
+          case 'version-mismatch':
+            return judge(outcome, rereads);
+          case 'rejected':
+            return outcome.error instanceof RejectedError && stateCodes.has(outcome.error.code)
+              ? judge(outcome, rereads)
+              : of({ kind: 'refused', error: toJobsError(outcome.error), attempts });
+          case 'gave-up':
+            return of({ kind: 'refused', error: toJobsError(outcome.error), attempts });
+        }
+      }),
+    );
+
+  return defer(() => attempt(expectedVersion, 0));
+};

@@ -1,0 +1,90 @@
+import { JobsError } from '../../errors';
+import { type Observable, catchError, concat, defer, map, of } from '../../rx';
+import type { HandlerDetails } from '../handler';
+import type { OutboxEntry } from '../journal';
+import type { ExecutionRef, RunnerEvent } from '../events';
+import type { RunnerContext } from './context';
+import { type Delivery, type StatusToSend, deliverStatus } from './deliver';
+
+/**
+ * The end of an execution: the outcome is journaled (completion and outbox entry in one write) before
+ * anything is sent, so a crash at any later point replays it; then it is delivered and acknowledged.
+ */
+
+/** Terminal statuses a runner reports. */
+export type RunnerOutcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED';
+
+const eventOf = (ref: ExecutionRef, entry: OutboxEntry, delivery: Delivery): RunnerEvent => {
+  switch (delivery.kind) {
+    case 'accepted':
+      return { ...ref, kind: 'reported', status: entry.status, attempts: delivery.attempts };
+    case 'gone':
+      return { ...ref, kind: 'canceled', status: delivery.status };
+    case 'refused':
+      return { ...ref, kind: 'error', error: delivery.error };
+  }
+};
+
+/**
+ * Delivers one outbox entry (with `expectedVersion` when known) and removes it from the outbox once the
+ * service accepted it, refused it for good, or the execution is gone. Emits `reported`, `canceled` or
+ * `error`. An unexpected error (a bug) is reported as an `error` event and the entry is dropped, since
+ * sending it again would fail again.
+ */
+export const deliverEntry = (context: RunnerContext, entry: OutboxEntry, expectedVersion: number | undefined): Observable<RunnerEvent> =>
+  defer(() => {
+    const { journal } = context;
+    const ref: ExecutionRef = { jobId: entry.jobId, executionNumber: entry.executionNumber ?? 0 };
+    const sent = journal.attempted(entry.id) ?? entry;
+    const { jobId, executionNumber, status, statusDetails, stepTimeoutInMinutes } = sent;
+    const update: StatusToSend = {
+      jobId,
+      status,
+      ...(executionNumber === undefined ? {} : { executionNumber }),
+      ...(statusDetails === undefined ? {} : { statusDetails }),
+      ...(stepTimeoutInMinutes === undefined ? {} : { stepTimeoutInMinutes }),
+    };
+    return deliverStatus(context, update, expectedVersion ?? sent.expectedVersion).pipe(
+      map((delivery) => {
+        journal.ack(entry.id, delivery.kind === 'accepted' && delivery.versionNumber !== undefined ? { versionNumber: delivery.versionNumber } : {});
+        return eventOf(ref, entry, delivery);
+      }),
+      catchError((error: unknown) => {
+        journal.ack(entry.id);
+        const wrapped = error instanceof JobsError ? error : new JobsError(String(error), { cause: error });
+        return of<RunnerEvent>({ ...ref, kind: 'error', error: wrapped });
+      }),
+    );
+  });
+
+/** The `reason` detail: FAILED and REJECTED always carry one. */
+const withReason = (status: RunnerOutcome, details: HandlerDetails): HandlerDetails => {
+  if (status === 'SUCCEEDED') return details;
+  const { reason } = details;
+  return typeof reason === 'string' && reason !== '' ? details : { ...details, reason: status === 'FAILED' ? 'the job failed' : 'the job was rejected' };
+};
+
+/**
+ * Ends an execution with `status`: encodes `details` within the service's limits, journals the
+ * completion and the update together, emits `succeeded`, `failed` or `rejected`, then delivers the update.
+ * Errors: JournalError when the journal cannot be written (nothing was sent).
+ */
+export const finishExecution = (
+  context: RunnerContext,
+  ref: ExecutionRef,
+  status: RunnerOutcome,
+  details: HandlerDetails,
+  expectedVersion: number | undefined,
+): Observable<RunnerEvent> =>
+  defer(() => {
+    const { details: statusDetails } = context.encode(withReason(status, details));
+    const entry = context.journal.complete(
+      { jobId: ref.jobId, executionNumber: ref.executionNumber, status },
+      // Without statusDetails the service keeps the last ones sent (the last progress).
+      { jobId: ref.jobId, executionNumber: ref.executionNumber, status, ...(Object.keys(statusDetails).length === 0 ? {} : { statusDetails }) },
+    );
+    const reason = statusDetails['reason'] ?? '';
+    const decided: RunnerEvent =
+      status === 'SUCCEEDED' ? { ...ref, kind: 'succeeded', statusDetails } : { ...ref, kind: status === 'FAILED' ? 'failed' : 'rejected', reason, statusDetails };
+    return concat(of(decided), entry === undefined ? of() : deliverEntry(context, entry, expectedVersion));
+  });

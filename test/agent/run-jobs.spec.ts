@@ -1,0 +1,139 @@
+import * as t from 'io-ts';
+import { NEVER, Observable, concat, of, throwError } from 'rxjs';
+import { defineHandler, failed, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
+import { deviceClientHandler } from '../../src/agent/device-client-handler';
+import { createHarness, kinds, type Harness } from './runner-harness';
+
+const Install = t.type({ operation: t.literal('install'), version: t.string });
+
+/** A handler that reports two progress steps and succeeds. */
+const install = defineHandler({
+  name: 'install',
+  document: Install,
+  run: (job) => concat(of(progress(50, { version: job.document.version }, 'download')), of(progress(100, {}, 'install')), of(succeeded({ installed: job.document.version }))),
+});
+
+/** A handler that never ends by itself, and records whether its signal was aborted. */
+const hang = (aborted: { value: boolean }): JobHandler => ({
+  name: 'hang',
+  match: (document) => ({ ok: true, document }),
+  run: (job) =>
+      new Observable<HandlerEvent>((subscriber) => {
+        job.signal.addEventListener('abort', () => {
+          aborted.value = true;
+        });
+        subscriber.next(progress(10, {}, 'waiting'));
+      }),
+});
+
+describe('runJobs on the emulator', () => {
+  let harness: Harness;
+
+  beforeEach(async () => {
+    harness = await createHarness();
+  });
+
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  it('run jobs - runs a job to SUCCEEDED with its progress and final details', async () => {
+    harness.addJob('job-1', { operation: 'install', version: '2.0.1' });
+    const runner = harness.start({ handlers: [install] });
+    await runner.waitFor((event) => event.kind === 'reported');
+    expect(kinds(runner.events, 'job-1')).toEqual(['started', 'progress', 'progress', 'succeeded', 'reported']);
+    expect(harness.status('job-1')).toMatchObject({ status: 'SUCCEEDED', statusDetails: { installed: '2.0.1' } });
+    expect(runner.events[1]).toMatchObject({ kind: 'progress', percent: 50, step: 'download', statusDetails: { progress: '50%', step: 'download', version: '2.0.1' } });
+  });
+
+  it('run jobs - takes jobs queued later from notify-next, one at a time, in order', async () => {
+    const runner = harness.start({ handlers: [install] });
+    // Nothing queued: the start-up StartNext finds nothing; the jobs arrive by notification.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    harness.addJob('job-a', { operation: 'install', version: '1' });
+    harness.addJob('job-b', { operation: 'install', version: '2' });
+    await runner.waitFor((event) => event.kind === 'reported' && event.jobId === 'job-b');
+    const started = runner.events.filter((event) => event.kind === 'started').map((event) => ('jobId' in event ? event.jobId : ''));
+    expect(started).toEqual(['job-a', 'job-b']);
+    expect(harness.status('job-a').status).toBe('SUCCEEDED');
+    expect(harness.status('job-b').status).toBe('SUCCEEDED');
+  });
+
+  it('run jobs - a handler error ends the job FAILED with its message as reason', async () => {
+    const broken = defineHandler({ name: 'install', document: Install, run: () => concat(of(progress(5)), throwError(() => new Error('disk full'))) });
+    harness.addJob('job-1', { operation: 'install', version: '1' });
+    const runner = harness.start({ handlers: [broken] });
+    await runner.waitFor((event) => event.kind === 'reported');
+    expect(kinds(runner.events, 'job-1')).toEqual(['started', 'progress', 'failed', 'reported']);
+    expect(harness.status('job-1')).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'disk full' } });
+  });
+
+  it('run jobs - a done FAILED event ends the job FAILED with its details', async () => {
+    const refusing = defineHandler({ name: 'install', document: Install, run: () => of(failed('checksum mismatch', { expected: 'abc' })) });
+    harness.addJob('job-1', { operation: 'install', version: '1' });
+    const runner = harness.start({ handlers: [refusing] });
+    await runner.waitFor((event) => event.kind === 'reported');
+    expect(harness.status('job-1')).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'checksum mismatch', expected: 'abc' } });
+  });
+
+  it('run jobs - an unknown document and an invalid one are REJECTED with a reason', async () => {
+    harness.addJob('job-unknown', { operation: 'teleport' });
+    harness.addJob('job-invalid', { operation: 'install', version: 7 });
+    const runner = harness.start({ handlers: [install] });
+    await runner.waitFor((event) => event.kind === 'reported' && event.jobId === 'job-invalid');
+    expect(harness.status('job-unknown')).toMatchObject({ status: 'REJECTED', statusDetails: { reason: 'no handler on this device accepts this job document' } });
+    const invalid = harness.status('job-invalid');
+    expect(invalid.status).toBe('REJECTED');
+    expect(invalid.statusDetails['reason']).toMatch(/^invalid install job document: .*version/);
+    expect(kinds(runner.events, 'job-invalid')).toEqual(['rejected', 'reported']);
+  });
+
+  it('run jobs - runCommand is refused (REJECTED) unless commands are allowed', async () => {
+    harness.addJob('job-cmd', { version: '1.0', steps: [{ action: { name: 'Say', type: 'runCommand', input: { command: 'echo,hello' } } }] });
+    const runner = harness.start({ handlers: [deviceClientHandler({ handlerDir: harness.dir })] });
+    await runner.waitFor((event) => event.kind === 'reported');
+    const { status, statusDetails } = harness.status('job-cmd');
+    expect(status).toBe('REJECTED');
+    expect(statusDetails['reason']).toContain('runCommand is disabled');
+  });
+
+  it('run jobs - runCommand runs when allowed, with Device Client status details', async () => {
+    harness.addJob('job-cmd', { version: '1.0', includeStdOut: true, steps: [{ action: { name: 'Say', type: 'runCommand', input: { command: 'echo,hello' } } }] });
+    const runner = harness.start({ handlers: [deviceClientHandler({ handlerDir: harness.dir, allowCommands: true })] });
+    await runner.waitFor((event) => event.kind === 'reported');
+    expect(harness.status('job-cmd')).toMatchObject({ status: 'SUCCEEDED', statusDetails: { reason: 'Job exited with status: 0', stdout: 'hello⏎' } });
+  });
+
+  it('run jobs - cancel mid-run aborts the handler and sends no status for it', async () => {
+    const aborted = { value: false };
+    harness.addJob('job-1', {});
+    const runner = harness.start({ handlers: [hang(aborted)] });
+    await runner.waitFor((event) => event.kind === 'progress');
+    const canceled = harness.emulator.engine.cancelJob('job-1', { force: true });
+    expect(canceled.ok).toBe(true);
+    await runner.waitFor((event) => event.kind === 'canceled');
+    expect(aborted.value).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(harness.status('job-1').status).toBe('CANCELED');
+    expect(kinds(runner.events, 'job-1')).toEqual(['started', 'progress', 'canceled']);
+  });
+
+  it('run jobs - the runner step limit fails a stuck step and aborts its handler', async () => {
+    const aborted = { value: false };
+    harness.addJob('job-1', {});
+    const runner = harness.start({ handlers: [hang(aborted)], stepTimeoutMs: 150 });
+    const failure = await runner.waitFor((event) => event.kind === 'failed');
+    expect(failure).toMatchObject({ reason: 'step "waiting" exceeded the time limit of 150 ms' });
+    await runner.waitFor((event) => event.kind === 'reported');
+    expect(aborted.value).toBe(true);
+    expect(harness.status('job-1').status).toBe('FAILED');
+  });
+
+  it('run jobs - the job time limit fails a job that runs too long', async () => {
+    const catchAll: JobHandler = { name: 'slow', match: (document) => ({ ok: true, document }), run: () => NEVER };
+    harness.addJob('job-1', {});
+    const runner = harness.start({ handlers: [catchAll], jobTimeoutMs: 120 });
+    await runner.waitFor((event) => event.kind === 'reported');
+    expect(harness.status('job-1')).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'job exceeded the time limit of 120 ms' } });
+  });
+});
