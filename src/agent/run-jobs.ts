@@ -1,6 +1,6 @@
 import type { JobsClient } from '../client';
 import { InvalidRequestError } from '../errors';
-import { type Observable, type SchedulerLike, EMPTY, asyncScheduler, concat, defer, filter, map, merge, of, share, timer } from '../rx';
+import { type Observable, type SchedulerLike, EMPTY, asyncScheduler, concat, defer, filter, map, merge, mergeMap, of, share, timer } from '../rx';
 import type { RunnerEvent } from './events';
 import type { JobHandler } from './handler';
 import { type Journal, JournalError, memoryJournal, openJournal } from './journal';
@@ -125,6 +125,8 @@ export const runJobs = (client: JobsClient, options: RunJobsOptions): Observable
       nextChanged.pipe(filter((item) => item.kind === 'value' && item.value.execution !== undefined)),
       of('start-up'),
       recheck,
+      // Notifications published while the failed stream was being subscribed again are lost: look once it listens.
+      nextErrors.pipe(mergeMap(() => timer(2 * resubscribeDelayMs, scheduler))),
     );
     const work = merge(nextErrors, wakes.pipe(drainOnWake(() => drainQueue(context, take))));
     return concat(recovered, replay, resume, work);

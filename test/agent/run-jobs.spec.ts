@@ -2,6 +2,8 @@ import * as t from 'io-ts';
 import { NEVER, Observable, concat, of, throwError } from 'rxjs';
 import { defineHandler, failed, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
 import { deviceClientHandler } from '../../src/agent/device-client-handler';
+import { runJobs } from '../../src/agent/run-jobs';
+import { InvalidRequestError, connectMqtt } from '../../src';
 import { createHarness, kinds, type Harness } from './runner-harness';
 
 const Install = t.type({ operation: t.literal('install'), version: t.string });
@@ -135,5 +137,24 @@ describe('runJobs on the emulator', () => {
     const runner = harness.start({ handlers: [catchAll], jobTimeoutMs: 120 });
     await runner.waitFor((event) => event.kind === 'reported');
     expect(harness.status('job-1')).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'job exceeded the time limit of 120 ms' } });
+  });
+
+  it('run jobs - a malformed notification is an error event and the runner keeps taking jobs', async () => {
+    const runner = harness.start({ handlers: [install] });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const other = await connectMqtt({ url: harness.emulator.mqttUrl, clientId: 'noise' });
+    await other.publishAsync('$aws/things/thing-A/jobs/notify-next', '{"timestamp": "yesterday"');
+    const problem = await runner.waitFor((event) => event.kind === 'error');
+    await other.endAsync();
+    expect(problem).toMatchObject({ error: { name: 'DecodeError' } });
+    harness.addJob('job-1', { operation: 'install', version: '3' });
+    await runner.waitFor((event) => event.kind === 'reported');
+    expect(harness.status('job-1').status).toBe('SUCCEEDED');
+  });
+
+  it('run jobs - invalid options are refused at once', () => {
+    expect(() => runJobs(harness.jobs, { handlers: [install, install] })).toThrow(InvalidRequestError);
+    expect(() => runJobs(harness.jobs, { handlers: [], stepTimeoutInMinutes: 0 })).toThrow(/stepTimeoutInMinutes/);
+    expect(() => runJobs(harness.jobs, { handlers: [], progressIntervalMs: -1 })).toThrow(/progressIntervalMs/);
   });
 });
