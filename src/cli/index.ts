@@ -1,26 +1,50 @@
 import { Command, CommanderError } from 'commander';
+import { describeCommand } from './describe';
 import { emulatorCommand } from './emulator';
+import { exitCodeOf, formatError } from './errors';
+import { processIo, type CliIo } from './io';
+import { pendingCommand } from './pending';
+import { startNextCommand } from './start-next';
+import { updateCommand } from './update';
+import { watchCommand } from './watch';
+
+export type { CliIo, CliOutput } from './io';
+export { addConnectionOptions, connectionFlagsOf, type ConnectionFlags } from './connection-options';
+export { resolveConnection, type ConnectionSettings } from './connection-settings';
+export { openJobsClient, type OpenJobsClientOptions, type OpenedJobsClient } from './open-client';
 
 /**
  * The `iot-jobs` command. Exit codes: 0 success, 1 a failure while running, 2 bad usage or configuration.
- * Errors print as one line; `--verbose` adds the stack.
+ * Errors print as one line; `--verbose` adds the stack. `io` defaults to the process (stdout, stderr,
+ * environment, working folder); tests pass buffers.
  */
-export const main = async (argv: readonly string[]): Promise<number> => {
+export const main = async (argv: readonly string[], io: CliIo = processIo()): Promise<number> => {
   const program = new Command('iot-jobs')
     .description('AWS IoT Jobs for devices: run jobs, inspect them, and emulate the service locally')
     .option('--verbose', 'print stack traces with errors')
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Usage errors in the CLI's one-line form: `iot-jobs: UsageError: unknown option '--bogus'`.
+      outputError: (text, write) => write(`iot-jobs: UsageError: ${text.replace(/^error: /, '')}`),
+    });
   emulatorCommand(program);
+  describeCommand(program, io);
+  pendingCommand(program, io);
+  startNextCommand(program, io);
+  updateCommand(program, io);
+  watchCommand(program, io);
   try {
     await program.parseAsync([...argv]);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    process.stderr.write(`iot-jobs: ${verbose && error instanceof Error ? (error.stack ?? message) : message}\n`);
-    return error instanceof Error && (error.name === 'StateFileError' || error.name === 'InvalidRequestError') ? 2 : 1;
+    const code = exitCodeOf(error);
+    // commander has printed its own message (or the help) already.
+    if (!(error instanceof CommanderError)) {
+      io.stderr.write(formatError(error, program.opts<{ verbose?: boolean }>().verbose === true));
+    }
+    return code;
   }
 };
 

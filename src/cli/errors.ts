@@ -1,0 +1,48 @@
+import { CommanderError } from 'commander';
+import { RejectedError } from '../errors';
+
+/**
+ * Bad configuration found before any I/O: a config file that cannot be read or has wrong keys, an invalid
+ * thing name or endpoint, a missing certificate. The CLI exits with code 2. Messages name the flag,
+ * variable or file key, never a secret's value.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError' as const;
+}
+
+/** Names of the errors that mean bad usage or configuration (exit code 2). */
+const usageErrors: ReadonlySet<string> = new Set(['ConfigError', 'InvalidRequestError', 'StateFileError']);
+
+// Not `instanceof Error`: errors from Node's own modules belong to another realm under test runners.
+const isErrorLike = (error: unknown): error is Error =>
+  typeof error === 'object' && error !== null && 'name' in error && 'message' in error && typeof error.name === 'string' && typeof error.message === 'string';
+
+/** The exit code for an error: 0 for `--help`, 2 for bad usage or configuration, 1 for a failure while running. */
+export const exitCodeOf = (error: unknown): number => {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  return isErrorLike(error) && usageErrors.has(error.name) ? 2 : 1;
+};
+
+/** `RejectedError: <code>: <message>` for a rejection, `<Name>: <message>` for the rest. */
+const headline = (error: Error): string => {
+  if (error instanceof RejectedError) {
+    const prefix = `${error.operation ?? 'request'} rejected: ${error.code}: `;
+    const text = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+    return `${error.name}: ${error.code}: ${text}`;
+  }
+  return `${error.name}: ${error.message}`;
+};
+
+/** The error as the CLI prints it: `iot-jobs: Name: message`, one line; with `verbose`, the stack after it. */
+export const formatError = (error: unknown, verbose: boolean): string => {
+  if (!isErrorLike(error)) return `iot-jobs: ${String(error)}\n`;
+  const line = `iot-jobs: ${headline(error).replace(/\r?\n/g, ' ')}\n`;
+  const frames = verbose ? (error.stack ?? '').split('\n').filter((frame) => /^\s+at /.test(frame)) : [];
+  return frames.length === 0 ? line : `${line}${frames.join('\n')}\n`;
+};
+
+/** The `code` of a Node system error (`ENOENT`, `EACCES`), without relying on `instanceof` (realms differ under test runners). */
+export const errnoCode = (error: unknown): string => {
+  const code: unknown = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return typeof code === 'string' ? code : 'unreadable';
+};
