@@ -45,6 +45,8 @@ export type RunnerEvent =
       /** Attempts it took (retries after throttling, timeouts, disconnects). */
       readonly attempts: number;
     })
+  /** StartNext found nothing to do: the runner waits for the next notification, reconnect or poll. */
+  | { readonly kind: 'idle' }
   | {
       readonly kind: 'error';
       /** Something went wrong that the runner survives (it retries, or moves on); never a crash. */

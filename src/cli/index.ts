@@ -4,6 +4,7 @@ import { emulatorCommand } from './emulator';
 import { exitCodeOf, formatError } from './errors';
 import { processIo, type CliIo } from './io';
 import { pendingCommand } from './pending';
+import { runCommand } from './run';
 import { startNextCommand } from './start-next';
 import { updateCommand } from './update';
 import { watchCommand } from './watch';
@@ -35,6 +36,7 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
   startNextCommand(program, io);
   updateCommand(program, io);
   watchCommand(program, io);
+  runCommand(program, io);
   try {
     await program.parseAsync([...argv]);
     return 0;

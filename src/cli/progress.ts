@@ -35,6 +35,8 @@ export const runnerEventLine = (event: RunnerEvent): string => {
       return `${head}${ref(event)} (${event.status})`;
     case 'reported':
       return `${head}${ref(event)} ${event.status} (${event.attempts} attempt${event.attempts === 1 ? '' : 's'})`;
+    case 'idle':
+      return `${head} no pending job: waiting for the next one`;
     case 'error':
       return `${head}${ref(event)} ${event.error.name}: ${event.error.message}`.replace(/\r?\n/g, ' ');
   }

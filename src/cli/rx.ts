@@ -8,3 +8,4 @@ export { firstValueFrom } from 'rxjs/internal/firstValueFrom';
 export { lastValueFrom } from 'rxjs/internal/lastValueFrom';
 export { fromEvent } from 'rxjs/internal/observable/fromEvent';
 export { takeUntil } from 'rxjs/internal/operators/takeUntil';
+export { takeWhile } from 'rxjs/internal/operators/takeWhile';

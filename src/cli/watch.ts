@@ -6,14 +6,8 @@ import { deviceCommand, withClient } from './device-command';
 import { formatError } from './errors';
 import type { CliIo } from './io';
 import { jsonLine } from './output';
-import { type Observable, fromEvent, ignoreElements, lastValueFrom, map, merge, of, retry, takeUntil, tap, throwError } from './rx';
-
-/** SIGINT or SIGTERM, or `io.signal` when the caller gives one. */
-const stop$ = (io: CliIo): Observable<unknown> => {
-  const { signal } = io;
-  if (signal === undefined) return merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM'));
-  return signal.aborted ? of(true) : fromEvent(signal, 'abort');
-};
+import { ignoreElements, lastValueFrom, map, merge, of, retry, takeUntil, tap, throwError } from './rx';
+import { stopRequested } from './stop';
 
 const ids = (jobs: JobExecutionsChangedEvent['jobs']['QUEUED']): string => (jobs ?? []).map((job) => job.jobId).join(',') || '-';
 
@@ -67,7 +61,7 @@ export const watchCommand = (program: Command, io: CliIo): void => {
           await lastValueFrom(
             merge(events$, ready$).pipe(
               tap((line) => io.stdout.write(line)),
-              takeUntil(stop$(io)),
+              takeUntil(stopRequested(io)),
             ),
             { defaultValue: '' },
           );

@@ -2,7 +2,7 @@ import type { JobExecution } from '../../codecs/job-execution';
 import { DeviceStatus } from '../../codecs/job-execution';
 import { isJobId } from '../../codecs/primitives';
 import { JobsError } from '../../errors';
-import { type Observable, EMPTY, concat, defer, map, mergeMap, of } from '../../rx';
+import { type Observable, concat, defer, map, mergeMap, of } from '../../rx';
 import type { ExecutionRef, RunnerEvent } from '../events';
 import type { JobHandler, Match } from '../handler';
 import type { RunningExecution } from '../journal';
@@ -86,7 +86,7 @@ export const drainQueue = (context: RunnerContext, options: TakeOptions): Observ
       mergeMap((outcome) => {
         if (outcome.kind !== 'accepted') return of(errorEvent(undefined, outcome.error));
         const { execution } = outcome.value;
-        return execution === undefined ? EMPTY : concat(runTaken(context, options, execution), defer(next));
+        return execution === undefined ? of<RunnerEvent>({ kind: 'idle' }) : concat(runTaken(context, options, execution), defer(next));
       }),
     );
   return defer(next);

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator, type Emulator } from '../../src/emulator';
+import { captureIo, createJob, eventually, freshThing, jsonLines, runCli } from './helpers';
+import { main } from '../../src/cli';
+
+/** `iot-jobs run`: the runner on the command line, in process and as a process killed with SIGKILL. */
+
+const repoRoot = join(__dirname, '..', '..');
+let emu: Emulator;
+let dir: string;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+
+afterAll(async () => {
+  await emu.close();
+});
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'iot-jobs-run-'));
+});
+
+const statusOf = (jobId: string, thing: string): { status: string; statusDetails: Record<string, string> } => {
+  const result = emu.engine.describeExecution(jobId, thing);
+  if (!result.ok) throw new Error(result.message);
+  return result.value;
+};
+
+/** A handler folder with one program, `hello.sh`, that prints its arguments. */
+const handlerFolder = (): string => {
+  const folder = join(dir, 'handlers');
+  const script = join(folder, 'hello.sh');
+  mkdirSync(folder, { mode: 0o700 });
+  writeFileSync(script, '#!/bin/sh\necho "hello $2"\n');
+  chmodSync(script, 0o700);
+  return folder;
+};
+
+const connection = (thing: string): string[] => ['--endpoint', emu.mqttUrl, '--thing', thing];
+
+describe('iot-jobs run', () => {
+  it('cli run - --once runs the pending Device Client jobs from the handler folder and exits 0', async () => {
+    const thing = freshThing('run');
+    createJob(emu, thing, 'hello-1', { version: '1.0', includeStdOut: true, steps: [{ action: { name: 'Hello', type: 'runHandler', input: { handler: 'hello.sh', args: ['world'] } } }] });
+    const journal = join(dir, 'state', 'journal.json');
+    const run = await runCli(['run', ...connection(thing), '--handlers', handlerFolder(), '--journal', journal, '--once']);
+    expect(run).toMatchObject({ code: 0 });
+    expect(run.stdout).toMatch(/started\s+hello-1 #1 \(device-client\)/);
+    expect(run.stdout).toMatch(/reported\s+hello-1 #1 SUCCEEDED/);
+    expect(statusOf('hello-1', thing)).toMatchObject({ status: 'SUCCEEDED', statusDetails: { reason: 'Job exited with status: 0', stdout: 'hello world⏎' } });
+    expect(existsSync(journal)).toBe(true);
+  });
+
+  it('cli run - runCommand is REJECTED without --allow-commands and runs with it; --json prints events', async () => {
+    const thing = freshThing('run');
+    const document = { version: '1.0', steps: [{ action: { name: 'Touch', type: 'runCommand', input: { command: `touch,${join(dir, 'touched')}` } } }] };
+    createJob(emu, thing, 'cmd-1', document);
+    const refused = await runCli(['run', ...connection(thing), '--handlers', handlerFolder(), '--journal', join(dir, 'j.json'), '--once', '--json']);
+    expect(refused.code).toBe(0);
+    const events = jsonLines(refused.stdout);
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'rejected', jobId: 'cmd-1' }));
+    expect(statusOf('cmd-1', thing).statusDetails['reason']).toContain('runCommand is disabled');
+    expect(existsSync(join(dir, 'touched'))).toBe(false);
+
+    createJob(emu, thing, 'cmd-2', document);
+    const allowed = await runCli(['run', ...connection(thing), '--handlers', join(dir, 'handlers'), '--journal', join(dir, 'j.json'), '--once', '--allow-commands', '--json']);
+    expect(allowed.code).toBe(0);
+    expect(jsonLines(allowed.stdout)).toContainEqual(expect.objectContaining({ kind: 'reported', jobId: 'cmd-2', status: 'SUCCEEDED' }));
+    expect(existsSync(join(dir, 'touched'))).toBe(true);
+  });
+
+  it('cli run - stops on a signal (exit 0) and the next start ends the interrupted job FAILED "interrupted"', async () => {
+    const thing = freshThing('run');
+    createJob(emu, thing, 'slow-1', { version: '1.0', steps: [{ action: { name: 'Wait', type: 'runCommand', input: { command: 'sleep,30' } } }] });
+    const journal = join(dir, 'j.json');
+    const stop = new AbortController();
+    const captured = captureIo({}, { signal: stop.signal });
+    const running = main(['node', 'iot-jobs', 'run', ...connection(thing), '--handlers', handlerFolder(), '--journal', journal, '--allow-commands'], captured.io);
+    await eventually(() => captured.stdout().includes('started'), 10_000, 'the job starts');
+    stop.abort();
+    expect(await running).toBe(0);
+    expect(JSON.parse(readFileSync(journal, 'utf8'))).toMatchObject({ running: { jobId: 'slow-1', handler: 'device-client' } });
+    expect(statusOf('slow-1', thing).status).toBe('IN_PROGRESS');
+
+    const again = await runCli(['run', ...connection(thing), '--handlers', join(dir, 'handlers'), '--journal', journal, '--once', '--allow-commands']);
+    expect(again.code).toBe(0);
+    expect(statusOf('slow-1', thing)).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'interrupted' } });
+  }, 30_000);
+
+  it('cli run - a runner killed with SIGKILL mid-job ends the job FAILED "interrupted" on restart, never stuck', async () => {
+    const thing = freshThing('run');
+    createJob(emu, thing, 'killed-1', { version: '1.0', steps: [{ action: { name: 'Wait', type: 'runCommand', input: { command: 'sleep,3' } } }] });
+    const journal = join(dir, 'j.json');
+    const args = ['--import', 'tsx', 'src/cli/index.ts', 'run', ...connection(thing), '--handlers', handlerFolder(), '--journal', journal, '--allow-commands'];
+    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    await eventually(() => out.includes('started'), 20_000, 'the job starts in the child');
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(statusOf('killed-1', thing).status).toBe('IN_PROGRESS');
+
+    const again = await runCli(['run', ...connection(thing), '--handlers', join(dir, 'handlers'), '--journal', journal, '--once', '--allow-commands']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/failed\s+killed-1 #1: interrupted/);
+    expect(statusOf('killed-1', thing)).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'interrupted' } });
+  }, 60_000);
+
+  it('cli run - a journal that cannot be written is a failure (exit 1) before any job runs', async () => {
+    const thing = freshThing('run');
+    createJob(emu, thing, 'never-1', {});
+    writeFileSync(join(dir, 'file'), '');
+    const run = await runCli(['run', ...connection(thing), '--journal', join(dir, 'file', 'journal.json'), '--once']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/^iot-jobs: /);
+    expect(statusOf('never-1', thing).status).toBe('QUEUED');
+  });
+});
