@@ -21,6 +21,9 @@ export {
 } from './handler';
 export { deviceClientHandler, deviceClientHandlerName, type DeviceClientHandlerOptions } from './device-client-handler';
 export { interruptedReason } from './runner/take';
+export { firmwareUpdateHandler, firmwareUpdateHandlerName } from './firmware/handler';
+export type { FirmwareUpdateOptions } from './firmware/options';
+export { FirmwareUpdateDocument, FirmwareVersion, Sha256Hex, type FirmwareVersionBrand } from './firmware/document';
 export {
   JournalError,
   memoryJournal,
