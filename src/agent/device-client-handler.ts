@@ -1,4 +1,4 @@
-import { type Observable, map } from '../rx';
+import { type Observable, filter, map } from '../rx';
 import { type DeviceClientPlan, isDeviceClientDocument, parseDeviceClientDocument } from './device-client/document';
 import { type PlanEvent, type PlanOptions, checkPlan, runPlan } from './device-client/plan';
 import type { HandlerEvent, JobHandler } from './handler';
@@ -18,7 +18,9 @@ export type DeviceClientHandlerOptions = Omit<PlanOptions, 'signal'>;
 /** The handler's name in runner events and the journal. */
 export const deviceClientHandlerName = 'device-client';
 
-const toHandlerEvent = (event: PlanEvent, total: number): HandlerEvent => {
+/** A plan event as a handler event: a step's start and end are progress; its output is not. */
+const toHandlerEvent = (event: PlanEvent, total: number): HandlerEvent | undefined => {
+  if (event.kind === 'step' && event.event.kind === 'output') return undefined;
   if (event.kind === 'result') {
     const { reason, stdout, stderr } = event.statusDetails;
     return { kind: 'done', status: event.status, details: { reason, ...(stdout === undefined ? {} : { stdout }), ...(stderr === undefined ? {} : { stderr }) } };
@@ -46,6 +48,9 @@ export const deviceClientHandler = (options: DeviceClientHandlerOptions): JobHan
   run: (job): Observable<HandlerEvent> => {
     const plan = job.document;
     const total = plan.steps.length + (plan.finalStep === undefined ? 0 : 1);
-    return runPlan(plan, { ...options, signal: job.signal }).pipe(map((event) => toHandlerEvent(event, total)));
+    return runPlan(plan, { ...options, signal: job.signal }).pipe(
+      map((event) => toHandlerEvent(event, total)),
+      filter((event): event is HandlerEvent => event !== undefined),
+    );
   },
 });

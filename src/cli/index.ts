@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { demoCommand } from './demo';
 import { describeCommand } from './describe';
 import { emulatorCommand } from './emulator';
 import { exitCodeOf, formatError } from './errors';
@@ -37,6 +38,7 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
   updateCommand(program, io);
   watchCommand(program, io);
   runCommand(program, io);
+  demoCommand(program, io);
   try {
     await program.parseAsync([...argv]);
     return 0;

@@ -25,7 +25,7 @@ export const runnerEventLine = (event: RunnerEvent): string => {
     case 'resumed':
       return `${head}${ref(event)} (${event.handler})`;
     case 'progress':
-      return `${head}${ref(event)}${event.percent === undefined ? '' : ` ${event.percent}%`}${event.step === undefined ? '' : ` ${event.step}`}`;
+      return `${head}${ref(event)}${event.percent === undefined ? '' : ` ${String(Math.round(event.percent))}%`}${event.step === undefined ? '' : ` ${event.step}`}`;
     case 'succeeded':
       return `${head}${ref(event)}`;
     case 'failed':

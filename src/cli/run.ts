@@ -64,7 +64,7 @@ export const runCommand = (program: Command, io: CliIo): void => {
         });
         // Loaded here, so other commands do not load cli-progress.
         const { renderProgress } = await import('./progress');
-        const events = runner.pipe(renderProgress({ tty: !json && io.stdout.isTTY === true, json, write: (text) => io.stdout.write(`${text}\n`) }));
+        const events = runner.pipe(renderProgress({ tty: !json && io.stdout.isTTY === true, json, write: (text) => io.stdout.write(text) }));
         // --once: until the first `idle` (the queue is empty), included.
         const bounded = flags.once === true ? events.pipe(takeWhile((event) => event.kind !== 'idle', true)) : events;
         await lastValueFrom(bounded.pipe(takeUntil(stopRequested(io))), { defaultValue: undefined });

@@ -7,5 +7,6 @@ export * from '../rx';
 export { firstValueFrom } from 'rxjs/internal/firstValueFrom';
 export { lastValueFrom } from 'rxjs/internal/lastValueFrom';
 export { fromEvent } from 'rxjs/internal/observable/fromEvent';
+export { scan } from 'rxjs/internal/operators/scan';
 export { takeUntil } from 'rxjs/internal/operators/takeUntil';
 export { takeWhile } from 'rxjs/internal/operators/takeWhile';
