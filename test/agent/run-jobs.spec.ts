@@ -3,7 +3,7 @@ import { NEVER, Observable, concat, of, throwError } from 'rxjs';
 import { defineHandler, failed, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
 import { deviceClientHandler } from '../../src/agent/device-client-handler';
 import { runJobs } from '../../src/agent/run-jobs';
-import { InvalidRequestError, connectMqtt } from '../../src';
+import { InvalidRequestError, connectMqtt, createJobsClient, httpsTransport } from '../../src';
 import { createHarness, kinds, type Harness } from './runner-harness';
 
 const Install = t.type({ operation: t.literal('install'), version: t.string });
@@ -156,5 +156,20 @@ describe('runJobs on the emulator', () => {
     expect(() => runJobs(harness.jobs, { handlers: [install, install] })).toThrow(InvalidRequestError);
     expect(() => runJobs(harness.jobs, { handlers: [], stepTimeoutInMinutes: 0 })).toThrow(/stepTimeoutInMinutes/);
     expect(() => runJobs(harness.jobs, { handlers: [], progressIntervalMs: -1 })).toThrow(/progressIntervalMs/);
+  });
+
+  it('run jobs - the runner works over HTTPS, with notifications synthesised by polling', async () => {
+    const { emulator } = harness;
+    const client = createJobsClient({
+      thingName: 'thing-A',
+      transport: httpsTransport({ endpoint: emulator.dataEndpoint, region: 'us-east-1', credentials: emulator.credentials, pollIntervalMs: 50 }),
+      timeoutMs: 2000,
+    });
+    const done: JobHandler = { name: 'done', match: (document) => ({ ok: true, document }), run: () => new Observable<HandlerEvent>((s) => s.complete()) };
+    const runner = harness.start({ handlers: [done] }, client);
+    await runner.waitFor((event) => event.kind === 'idle');
+    harness.addJob('job-1', { over: 'https' });
+    await runner.waitFor((event) => event.kind === 'reported' && event.jobId === 'job-1');
+    expect(harness.status('job-1').status).toBe('SUCCEEDED');
   });
 });

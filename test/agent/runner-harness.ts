@@ -6,7 +6,7 @@ import { ReplaySubject, type Subscription, filter, firstValueFrom, take, timeout
 import { type JobId, type JobsClient, connectMqtt, createJobsClient, isJobId, mqttTransport } from '../../src';
 import { type RunJobsOptions, runJobs } from '../../src/agent/run-jobs';
 import type { RunnerEvent } from '../../src/agent/events';
-import { type Emulator, startEmulator } from '../../src/emulator';
+import { type Emulator, type EmulatorOptions, startEmulator } from '../../src/emulator';
 
 /** One emulator, one MQTT connection for thing-A, and runners started on it, for the runner's tests. */
 export interface Harness {
@@ -32,8 +32,8 @@ export interface Runner {
 /** Options that make the runner quick on real time. */
 export const quick = { progressIntervalMs: 20, retry: { baseDelayMs: 20, maxDelayMs: 100 }, resubscribeDelayMs: 50 } as const;
 
-export const createHarness = async (thingName = 'thing-A', timeoutMs = 2000): Promise<Harness> => {
-  const emulator = await startEmulator();
+export const createHarness = async (thingName = 'thing-A', timeoutMs = 2000, emulatorOptions: EmulatorOptions = {}): Promise<Harness> => {
+  const emulator = await startEmulator(emulatorOptions);
   const mqtt = await connectMqtt({ url: emulator.mqttUrl, clientId: thingName });
   const jobs = createJobsClient({ thingName, transport: mqttTransport(mqtt, { lingerMs: 0 }), timeoutMs });
   const runners: Subscription[] = [];
