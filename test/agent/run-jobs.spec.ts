@@ -4,7 +4,7 @@ import { defineHandler, failed, progress, succeeded, type HandlerEvent, type Job
 import { deviceClientHandler } from '../../src/agent/device-client-handler';
 import { runJobs } from '../../src/agent/run-jobs';
 import { InvalidRequestError, connectMqtt, createJobsClient, httpsTransport } from '../../src';
-import { createHarness, kinds, type Harness } from './runner-harness';
+import { createHarness, kinds, waitingHandler, type Harness } from './runner-harness';
 
 const Install = t.type({ operation: t.literal('install'), version: t.string });
 
@@ -13,19 +13,6 @@ const install = defineHandler({
   name: 'install',
   document: Install,
   run: (job) => concat(of(progress(50, { version: job.document.version }, 'download')), of(progress(100, {}, 'install')), of(succeeded({ installed: job.document.version }))),
-});
-
-/** A handler that never ends by itself, and records whether its signal was aborted. */
-const hang = (aborted: { value: boolean }): JobHandler => ({
-  name: 'hang',
-  match: (document) => ({ ok: true, document }),
-  run: (job) =>
-      new Observable<HandlerEvent>((subscriber) => {
-        job.signal.addEventListener('abort', () => {
-          aborted.value = true;
-        });
-        subscriber.next(progress(10, {}, 'waiting'));
-      }),
 });
 
 describe('runJobs on the emulator', () => {
@@ -109,7 +96,7 @@ describe('runJobs on the emulator', () => {
   it('run jobs - cancel mid-run aborts the handler and sends no status for it', async () => {
     const aborted = { value: false };
     harness.addJob('job-1', {});
-    const runner = harness.start({ handlers: [hang(aborted)] });
+    const runner = harness.start({ handlers: [waitingHandler(aborted)] });
     await runner.waitFor((event) => event.kind === 'progress');
     const canceled = harness.emulator.engine.cancelJob('job-1', { force: true });
     expect(canceled.ok).toBe(true);
@@ -123,7 +110,7 @@ describe('runJobs on the emulator', () => {
   it('run jobs - the runner step limit fails a stuck step and aborts its handler', async () => {
     const aborted = { value: false };
     harness.addJob('job-1', {});
-    const runner = harness.start({ handlers: [hang(aborted)], stepTimeoutMs: 150 });
+    const runner = harness.start({ handlers: [waitingHandler(aborted)], stepTimeoutMs: 150 });
     const failure = await runner.waitFor((event) => event.kind === 'failed');
     expect(failure).toMatchObject({ reason: 'step "waiting" exceeded the time limit of 150 ms' });
     await runner.waitFor((event) => event.kind === 'reported');

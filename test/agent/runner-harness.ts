@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { ReplaySubject, type Subscription, filter, firstValueFrom, take, timeout } from 'rxjs';
+import { Observable, ReplaySubject, type Subscription, filter, firstValueFrom, take, timeout } from 'rxjs';
+import { type HandlerEvent, type JobHandler, progress } from '../../src/agent/handler';
 import { type JobId, type JobsClient, connectMqtt, createJobsClient, isJobId, mqttTransport } from '../../src';
 import { type RunJobsOptions, runJobs } from '../../src/agent/run-jobs';
 import type { RunnerEvent } from '../../src/agent/events';
@@ -90,3 +91,16 @@ export const jobIdOf = (value: string): JobId => {
   if (!isJobId(value)) throw new Error(`not a job id: ${value}`);
   return value;
 };
+
+/** A handler for any document that emits one progress in step `step`, then waits until aborted; records the abort. */
+export const waitingHandler = (aborted: { value: boolean }, step = 'waiting'): JobHandler => ({
+  name: 'waiting',
+  match: (document) => ({ ok: true, document }),
+  run: (job) =>
+    new Observable<HandlerEvent>((subscriber) => {
+      job.signal.addEventListener('abort', () => {
+        aborted.value = true;
+      });
+      subscriber.next(progress(10, {}, step));
+    }),
+});

@@ -1,6 +1,5 @@
-import { Observable, VirtualTimeScheduler } from 'rxjs';
-import { progress, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
-import { createHarness, kinds, type Harness } from './runner-harness';
+import { VirtualTimeScheduler } from 'rxjs';
+import { createHarness, kinds, waitingHandler, type Harness } from './runner-harness';
 
 /**
  * The service's timers against the runner: the emulator runs on virtual time (minutes of job time in a
@@ -8,19 +7,6 @@ import { createHarness, kinds, type Harness } from './runner-harness';
  */
 
 const minute = 60_000;
-
-/** Emits one progress, then waits until aborted; records the abort. */
-const waiting = (aborted: { value: boolean }): JobHandler => ({
-  name: 'waiting',
-  match: (document) => ({ ok: true, document }),
-  run: (job) =>
-    new Observable<HandlerEvent>((subscriber) => {
-      job.signal.addEventListener('abort', () => {
-        aborted.value = true;
-      });
-      subscriber.next(progress(10, {}, 'work'));
-    }),
-});
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,7 +38,7 @@ describe('runJobs and the service timers', () => {
   it('runner timers - the heartbeat renews the step timer while a handler is quiet', async () => {
     const aborted = { value: false };
     harness.addJob('job-1', {});
-    const runner = harness.start({ handlers: [waiting(aborted)], stepTimeoutInMinutes: 1, heartbeatIntervalMs: 100 });
+    const runner = harness.start({ handlers: [waitingHandler(aborted, 'work')], stepTimeoutInMinutes: 1, heartbeatIntervalMs: 100 });
     await runner.waitFor((event) => event.kind === 'progress');
     expect(stepDeadline('job-1')).toBe(minute);
     advance(50_000);
@@ -66,7 +52,7 @@ describe('runJobs and the service timers', () => {
   it('runner timers - a step timer that expires (no heartbeat) ends the handler: canceled TIMED_OUT, no status sent', async () => {
     const aborted = { value: false };
     harness.addJob('job-1', {});
-    const runner = harness.start({ handlers: [waiting(aborted)], stepTimeoutInMinutes: 1, heartbeatIntervalMs: 10 * minute });
+    const runner = harness.start({ handlers: [waitingHandler(aborted, 'work')], stepTimeoutInMinutes: 1, heartbeatIntervalMs: 10 * minute });
     await runner.waitFor((event) => event.kind === 'progress');
     advance(minute + 1000);
     const canceled = await runner.waitFor((event) => event.kind === 'canceled');
@@ -80,7 +66,7 @@ describe('runJobs and the service timers', () => {
   it('runner timers - an execution deleted while it runs ends its handler: canceled REMOVED', async () => {
     const aborted = { value: false };
     harness.addJob('job-1', {});
-    const runner = harness.start({ handlers: [waiting(aborted)] });
+    const runner = harness.start({ handlers: [waitingHandler(aborted, 'work')] });
     await runner.waitFor((event) => event.kind === 'progress');
     expect(harness.emulator.engine.deleteExecution('job-1', 'thing-A', 1, true).ok).toBe(true);
     const canceled = await runner.waitFor((event) => event.kind === 'canceled');
