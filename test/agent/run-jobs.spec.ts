@@ -1,9 +1,9 @@
 import * as t from 'io-ts';
-import { NEVER, Observable, concat, of, throwError } from 'rxjs';
+import { NEVER, Observable, Subject, concat, of, throwError } from 'rxjs';
 import { defineHandler, failed, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
 import { deviceClientHandler } from '../../src/agent/device-client-handler';
 import { runJobs } from '../../src/agent/run-jobs';
-import { InvalidRequestError, connectMqtt, createJobsClient, httpsTransport } from '../../src';
+import { InvalidRequestError, connectMqtt, createJobsClient, httpsTransport, type JobsClient } from '../../src';
 import { createHarness, kinds, waitingHandler, type Harness } from './runner-harness';
 
 const Install = t.type({ operation: t.literal('install'), version: t.string });
@@ -157,6 +157,19 @@ describe('runJobs on the emulator', () => {
     await runner.waitFor((event) => event.kind === 'idle');
     harness.addJob('job-1', { over: 'https' });
     await runner.waitFor((event) => event.kind === 'reported' && event.jobId === 'job-1');
+    expect(harness.status('job-1').status).toBe('SUCCEEDED');
+  });
+
+  it('run jobs - a reconnect makes the runner look for work it was not notified of', async () => {
+    const deaf: JobsClient = { ...harness.jobs, nextJobExecutionChanged: () => NEVER };
+    const reconnected = new Subject<void>();
+    const runner = harness.start({ handlers: [install], reconnected }, deaf);
+    await runner.waitFor((event) => event.kind === 'idle');
+    harness.addJob('job-1', { operation: 'install', version: '4' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(kinds(runner.events, 'job-1')).toEqual([]);
+    reconnected.next();
+    await runner.waitFor((event) => event.kind === 'reported');
     expect(harness.status('job-1').status).toBe('SUCCEEDED');
   });
 });
