@@ -191,8 +191,18 @@ const attempt = (options: DownloadOptions): Observable<DownloadEvent> =>
       const { location } = response.headers;
       if (redirects.has(status) && location !== undefined) {
         response.resume();
-        if (hops >= maxRedirects) fail(new DownloadError(`more than ${maxRedirects} redirects from ${redactUrl(options.url)}`, false));
-        else requestFrom(new URL(location, url), from, hops + 1, fresh);
+        if (hops >= maxRedirects) {
+          fail(new DownloadError(`more than ${maxRedirects} redirects from ${redactUrl(options.url)}`, false));
+          return;
+        }
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch {
+          fail(new DownloadError(`invalid redirect from ${redactUrl(url)}: the Location header is not a URL`, false));
+          return;
+        }
+        requestFrom(next, from, hops + 1, fresh);
         return;
       }
       const length = count(response.headers['content-length']);
@@ -233,7 +243,13 @@ const attempt = (options: DownloadOptions): Observable<DownloadEvent> =>
       request?.destroy();
       try {
         request = get(url, from > 0 ? { range: `bytes=${from}-` } : {}, options.ca, (response) => {
-          onResponse(url, from, hops, fresh, response);
+          // Runs in an HTTP callback: anything thrown here would be an uncaught exception and end the process.
+          try {
+            onResponse(url, from, hops, fresh, response);
+          } catch (error) {
+            response.destroy();
+            fail(classify(error, url));
+          }
         });
       } catch (error) {
         fail(classify(error, url));

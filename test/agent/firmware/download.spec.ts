@@ -173,6 +173,21 @@ describe('firmware download', () => {
     }
   });
 
+  it('firmware download - a malformed redirect fails the download instead of crashing the process', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(302, { location: 'http://[::1' });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const error = await failure(options(`http://127.0.0.1:${port}/fw.bin`, join(dir, 'm.part')));
+      expect(error).toMatchObject({ name: 'DownloadError', retriable: false, message: expect.stringContaining('invalid redirect') });
+    } finally {
+      server.close();
+    }
+  });
+
   it('firmware download - an aborted signal stops it with a non-retriable error', async () => {
     emu.files.put('fw.bin', image(1000));
     const controller = new AbortController();
