@@ -27,15 +27,18 @@ const Count = t.refinement(Long, (n) => n >= 0, 'Count');
 export const RunningExecution = t.intersection(
   [
     t.type({ jobId: JobId, executionNumber: Long, versionNumber: Long, startedAt: IsoDate, handler: t.string }),
-    t.partial({ checkpoint: t.unknown, step: t.string }),
+    t.partial({ checkpoint: t.unknown, step: t.string, queuedAt: IsoDate }),
   ],
   'RunningExecution',
 );
 export type RunningExecution = t.TypeOf<typeof RunningExecution>;
 
-/** An execution this device finished; it is never run again. */
-export const CompletedExecution = t.type(
-  { jobId: JobId, executionNumber: Long, status: JobExecutionStatus, at: IsoDate },
+/**
+ * An execution this device finished; it is never run again. `queuedAt` (when the service gave it) tells a
+ * job id reused after the old job was deleted (execution number 1 again) from the execution that ran here.
+ */
+export const CompletedExecution = t.intersection(
+  [t.type({ jobId: JobId, executionNumber: Long, status: JobExecutionStatus, at: IsoDate }), t.partial({ queuedAt: IsoDate })],
   'CompletedExecution',
 );
 export type CompletedExecution = t.TypeOf<typeof CompletedExecution>;

@@ -51,6 +51,8 @@ export interface BeginExecution {
   readonly step?: string;
   /** Any JSON value; stored as its JSON round trip. */
   readonly checkpoint?: unknown;
+  /** When the service queued it, if it said: see {@link Journal.wasCompleted}. */
+  readonly queuedAt?: Date;
 }
 
 /** A status update to keep until the service accepts it ({@link Journal.enqueue}). */
@@ -69,6 +71,8 @@ export interface Completion {
   readonly jobId: JobId;
   readonly executionNumber: number;
   readonly status: JobExecutionStatus;
+  /** When the service queued it; default: the running execution's, when it is this one. */
+  readonly queuedAt?: Date;
 }
 
 /** The durable journal. Every mutation writes the whole journal atomically before it returns. */
@@ -81,6 +85,11 @@ export interface Journal {
   readonly running: RunningExecution | undefined;
   /** Updates not yet accepted, oldest first: replay them in this order. */
   readonly outbox: readonly OutboxEntry[];
+  /**
+   * The record of this execution if it was completed here (it must not run again). With `queuedAt`, a record
+   * with another `queuedAt` is a different execution: the job id was reused after the old job was deleted.
+   */
+  completedAs(jobId: string, executionNumber: number, queuedAt?: Date): CompletedExecution | undefined;
   /** True when this execution was completed here: it must not run again. */
   wasCompleted(jobId: string, executionNumber: number): boolean;
   /**
@@ -140,12 +149,13 @@ const freeze = <T>(value: T): T => {
 const stringifyJson = (value: unknown): string | undefined => JSON.stringify(value);
 
 /** The running execution's fixed fields (no step, no checkpoint). */
-const identityOf = ({ jobId, executionNumber, versionNumber, startedAt, handler }: RunningExecution): RunningExecution => ({
+const identityOf = ({ jobId, executionNumber, versionNumber, startedAt, handler, queuedAt }: RunningExecution): RunningExecution => ({
   jobId,
   executionNumber,
   versionNumber,
   startedAt,
   handler,
+  ...(queuedAt === undefined ? {} : { queuedAt }),
 });
 
 const withoutRunning = ({ version, completed, outbox }: JournalState): JournalState => ({ version, completed, outbox });
@@ -227,8 +237,14 @@ const createJournal = (path: string, initial: JournalState, persist: (next: Jour
     attempts: 0,
   });
   const findEntry = (id: string): OutboxEntry | undefined => state.outbox.find((entry) => entry.id === id);
-  const wasCompleted = (jobId: string, executionNumber: number): boolean =>
-    state.completed.some((done) => done.jobId === jobId && done.executionNumber === executionNumber);
+  const completedAs = (jobId: string, executionNumber: number, queuedAt?: Date): CompletedExecution | undefined =>
+    state.completed.find(
+      (done) =>
+        done.jobId === jobId &&
+        done.executionNumber === executionNumber &&
+        (queuedAt === undefined || done.queuedAt === undefined || done.queuedAt.getTime() === queuedAt.getTime()),
+    );
+  const wasCompleted = (jobId: string, executionNumber: number): boolean => completedAs(jobId, executionNumber) !== undefined;
 
   const journal: Journal = {
     path,
@@ -241,10 +257,11 @@ const createJournal = (path: string, initial: JournalState, persist: (next: Jour
     get outbox() {
       return state.outbox;
     },
+    completedAs,
     wasCompleted,
     begin: (execution) => {
       const { checkpoint, ...fields } = execution;
-      if (wasCompleted(execution.jobId, execution.executionNumber)) {
+      if (completedAs(execution.jobId, execution.executionNumber, execution.queuedAt) !== undefined) {
         throw new JournalError(`execution ${execution.jobId}#${execution.executionNumber} was already completed`, path);
       }
       const current = state.running;
@@ -288,10 +305,11 @@ const createJournal = (path: string, initial: JournalState, persist: (next: Jour
       return true;
     },
     complete: (completion, update) => {
-      const done: CompletedExecution = { ...completion, at: now() };
+      const current = state.running;
+      const queuedAt = completion.queuedAt ?? (current !== undefined && sameExecution(current, completion) ? current.queuedAt : undefined);
+      const done: CompletedExecution = { ...completion, ...(queuedAt === undefined ? {} : { queuedAt }), at: now() };
       const completed = [...state.completed.filter((item) => !sameExecution(item, completion)), done].slice(-maxCompleted);
       const entry = update === undefined ? undefined : entryOf(update);
-      const current = state.running;
       const running = current === undefined || sameExecution(current, completion) ? {} : { running: current };
       commit({ ...withoutRunning(state), ...running, completed, outbox: entry === undefined ? state.outbox : [...state.outbox, entry] });
       return entry;

@@ -201,4 +201,27 @@ describe('runJobs: journal, restarts and delivery', () => {
     expect(runner.events.filter((event) => event.kind === 'error')).toEqual([]);
     expect(harness.status('job-1').status).toBe('SUCCEEDED');
   });
+
+  it('runner journal - a job id reused after the old job was deleted is a new job and runs again', async () => {
+    const journal = join(harness.dir, 'journal.json');
+    const ran: unknown[] = [];
+    const recording: JobHandler = {
+      name: 'recording',
+      match: (document) => ({ ok: true, document }),
+      run: (job) =>
+        new Observable<HandlerEvent>((subscriber) => {
+          ran.push(job.document);
+          subscriber.next(succeeded({ ran: String(ran.length) }));
+        }),
+    };
+    harness.addJob('update-app', { version: '1.0' });
+    const runner = harness.start({ handlers: [recording], journal });
+    await runner.waitFor((event) => event.kind === 'reported' && event.jobId === 'update-app');
+    expect(harness.emulator.engine.deleteJob('update-app', true).ok).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // queuedAt is in whole seconds on the wire
+    harness.addJob('update-app', { version: '2.0' });
+    await runner.waitFor((event) => event.kind === 'reported' && event.jobId === 'update-app' && runner.events.filter((e) => e.kind === 'reported').length === 2);
+    expect(ran).toEqual([{ version: '1.0' }, { version: '2.0' }]);
+    expect(harness.status('update-app')).toMatchObject({ status: 'SUCCEEDED', statusDetails: { ran: '2' } });
+  });
 });

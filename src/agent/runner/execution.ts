@@ -31,6 +31,8 @@ export interface ExecutionToRun {
   readonly step: string | undefined;
   /** When the runner first started it, in scheduler time: the job time limit counts from here. */
   readonly startedAtMs: number;
+  /** When the service queued it (tells a reused job id from this execution). */
+  readonly queuedAt: Date | undefined;
 }
 
 /** One progress update to send: `details` undefined renews the step timer only (a heartbeat with no news). */
@@ -121,6 +123,7 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
         executionNumber: ref.executionNumber,
         versionNumber: version ?? 0,
         handler: handler.name,
+        ...(job.queuedAt === undefined ? {} : { queuedAt: job.queuedAt }),
       });
     } catch (error) {
       subscriber.error(error);

@@ -75,11 +75,12 @@ export const finishExecution = (
   status: RunnerOutcome,
   details: HandlerDetails,
   expectedVersion: number | undefined,
+  queuedAt?: Date,
 ): Observable<RunnerEvent> =>
   defer(() => {
     const { details: statusDetails } = context.encode(withReason(status, details));
     const entry = context.journal.complete(
-      { jobId: ref.jobId, executionNumber: ref.executionNumber, status },
+      { jobId: ref.jobId, executionNumber: ref.executionNumber, status, ...(queuedAt === undefined ? {} : { queuedAt }) },
       // Without statusDetails the service keeps the last ones sent (the last progress).
       { jobId: ref.jobId, executionNumber: ref.executionNumber, status, ...(Object.keys(statusDetails).length === 0 ? {} : { statusDetails }) },
     );

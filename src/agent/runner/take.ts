@@ -5,12 +5,12 @@ import { JobsError } from '../../errors';
 import { type Observable, concat, defer, map, mergeMap, of } from '../../rx';
 import type { ExecutionRef, RunnerEvent } from '../events';
 import type { JobHandler, Match } from '../handler';
-import type { RunningExecution } from '../journal';
+import type { CompletedExecution, RunningExecution } from '../journal';
 import { retryUpdate } from '../retry-update';
 import type { RunnerContext } from './context';
 import { deliverStatus, statusOfRefusedDescribe } from './deliver';
 import { runExecution } from './execution';
-import { finishExecution } from './finish';
+import { deliverEntry, finishExecution } from './finish';
 import { toJobsError } from './resilient';
 
 /**
@@ -39,38 +39,51 @@ const choose = (handlers: readonly JobHandler[], document: unknown): Choice => {
 
 const errorEvent = (ref: ExecutionRef | undefined, error: unknown): RunnerEvent => ({ ...ref, kind: 'error', error: toJobsError(error) });
 
+/** Reports again the outcome of an execution completed here that the service still has in progress. */
+const reportAgain = (context: RunnerContext, ref: ExecutionRef, done: CompletedExecution, version: number | undefined): Observable<RunnerEvent> => {
+  // The outcome still queued for delivery, with its details, if it is there (a delivery that gave up).
+  const queued = context.journal.outbox.find((entry) => entry.jobId === ref.jobId && entry.executionNumber === ref.executionNumber);
+  if (queued !== undefined) return deliverEntry(context, queued, version);
+  const status = DeviceStatus.is(done.status) ? done.status : 'FAILED';
+  const again = { jobId: ref.jobId, executionNumber: ref.executionNumber, status, statusDetails: { reason: `completed earlier on this device as ${done.status}` } };
+  return concat(
+    of(errorEvent(ref, new JobsError(`execution ${ref.jobId}#${String(ref.executionNumber)} was completed here before; reporting ${status} again`))),
+    deliverStatus(context, again, version).pipe(
+      map((delivery): RunnerEvent => {
+        if (delivery.kind === 'accepted') return { ...ref, kind: 'reported', status, attempts: delivery.attempts };
+        return delivery.kind === 'gone' ? { ...ref, kind: 'canceled', status: delivery.status } : errorEvent(ref, delivery.error);
+      }),
+    ),
+  );
+};
+
 /** Runs one execution that StartNext has just put IN_PROGRESS (or reports it again if it ran here before). */
 const runTaken = (context: RunnerContext, options: TakeOptions, execution: JobExecution): Observable<RunnerEvent> =>
   defer(() => {
-    const { jobId } = execution;
-    if (!isJobId(jobId)) return of(errorEvent(undefined, new JobsError(`StartNext returned an execution with an invalid job id ${JSON.stringify(jobId)}`)));
-    const ref: ExecutionRef = { jobId, executionNumber: execution.executionNumber ?? 0 };
+    const { jobId, executionNumber, queuedAt } = execution;
+    if (!isJobId(jobId) || executionNumber === undefined) {
+      return of(errorEvent(undefined, new JobsError(`StartNext returned an execution without a valid job id and execution number: ${JSON.stringify({ jobId, executionNumber })}`)));
+    }
+    const ref: ExecutionRef = { jobId, executionNumber };
     const version = execution.versionNumber;
     const { running } = context.journal;
-    if (running?.jobId === jobId && running.executionNumber === ref.executionNumber) return resumeWith(context, options, running, execution);
+    if (running?.jobId === jobId && running.executionNumber === executionNumber) return resumeWith(context, options, running, execution);
     // StartNext returns IN_PROGRESS executions first: one the journal still holds is no longer in progress.
     if (running !== undefined) context.journal.clear();
-    const done = context.journal.state.completed.find((item) => item.jobId === jobId && item.executionNumber === ref.executionNumber);
-    if (done !== undefined) {
-      // Its outcome was delivered (or refused) and it is IN_PROGRESS again: never run it twice.
-      const status = DeviceStatus.is(done.status) ? done.status : 'FAILED';
-      const again = { jobId, executionNumber: ref.executionNumber, status, statusDetails: { reason: `completed earlier on this device as ${done.status}` } };
-      return concat(
-        of(errorEvent(ref, new JobsError(`execution ${jobId}#${String(ref.executionNumber)} was completed here before; reporting ${status} again`))),
-        deliverStatus(context, again, version).pipe(map((delivery): RunnerEvent => (delivery.kind === 'accepted' ? { ...ref, kind: 'reported', status, attempts: delivery.attempts } : delivery.kind === 'gone' ? { ...ref, kind: 'canceled', status: delivery.status } : errorEvent(ref, delivery.error)))),
-      );
-    }
+    const done = context.journal.completedAs(jobId, executionNumber, queuedAt);
+    if (done !== undefined) return reportAgain(context, ref, done, version);
+    const reject = (reason: string): Observable<RunnerEvent> => finishExecution(context, ref, 'REJECTED', { reason }, version, queuedAt);
     let choice: Choice;
     try {
       choice = choose(options.handlers, execution.jobDocument);
     } catch (error) {
-      return finishExecution(context, ref, 'REJECTED', { reason: `the job document could not be checked: ${toJobsError(error).message}` }, version);
+      return reject(`the job document could not be checked: ${toJobsError(error).message}`);
     }
-    if (choice === undefined) return finishExecution(context, ref, 'REJECTED', { reason: 'no handler on this device accepts this job document' }, version);
-    if (!choice.match.ok) return finishExecution(context, ref, 'REJECTED', { reason: choice.match.reason }, version);
+    if (choice === undefined) return reject('no handler on this device accepts this job document');
+    if (!choice.match.ok) return reject(choice.match.reason);
     return runExecution(
       context,
-      { ref, versionNumber: version, handler: choice.handler, document: choice.match.document, resumed: false, checkpoint: undefined, step: undefined, startedAtMs: context.scheduler.now() },
+      { ref, versionNumber: version, handler: choice.handler, document: choice.match.document, resumed: false, checkpoint: undefined, step: undefined, startedAtMs: context.scheduler.now(), queuedAt },
       options.recheck,
     );
   });
@@ -81,12 +94,21 @@ const runTaken = (context: RunnerContext, options: TakeOptions, execution: JobEx
  */
 export const drainQueue = (context: RunnerContext, options: TakeOptions): Observable<RunnerEvent> => {
   const { stepTimeoutInMinutes } = context;
+  let previous: string | undefined;
   const next = (): Observable<RunnerEvent> =>
     retryUpdate(() => context.client.startNextPendingJobExecution(stepTimeoutInMinutes === undefined ? {} : { stepTimeoutInMinutes }), context.retry).pipe(
       mergeMap((outcome) => {
         if (outcome.kind !== 'accepted') return of(errorEvent(undefined, outcome.error));
         const { execution } = outcome.value;
-        return execution === undefined ? of<RunnerEvent>({ kind: 'idle' }) : concat(runTaken(context, options, execution), defer(next));
+        if (execution === undefined) return of<RunnerEvent>({ kind: 'idle' });
+        // The same execution twice in a row: what the runner did did not move it on. Wait for the next
+        // wake-up rather than ask again at once, in a loop.
+        const key = JSON.stringify([execution.jobId, execution.executionNumber, execution.queuedAt, execution.versionNumber]);
+        if (key === previous) {
+          return of(errorEvent(undefined, new JobsError(`StartNext returned ${execution.jobId}#${String(execution.executionNumber)} again unchanged; waiting for the next wake-up`)));
+        }
+        previous = key;
+        return concat(runTaken(context, options, execution), defer(next));
       }),
     );
   return defer(next);
@@ -101,7 +123,8 @@ const resumeWith = (context: RunnerContext, options: TakeOptions, running: Runni
       return of<RunnerEvent>({ ...ref, kind: 'canceled', status: execution?.status ?? 'REMOVED' });
     }
     const version = execution.versionNumber;
-    const interrupted = (detail: string): Observable<RunnerEvent> => finishExecution(context, ref, 'FAILED', { reason: interruptedReason, detail }, version);
+    const interrupted = (detail: string): Observable<RunnerEvent> =>
+      finishExecution(context, ref, 'FAILED', { reason: interruptedReason, detail }, version, running.queuedAt ?? execution.queuedAt);
     const handler = options.handlers.find((candidate) => candidate.name === running.handler);
     if (handler?.resumable !== true) return interrupted(`the runner stopped while this job ran, and its handler "${running.handler}" cannot resume`);
     const match = handler.match(execution.jobDocument);
@@ -110,7 +133,17 @@ const resumeWith = (context: RunnerContext, options: TakeOptions, running: Runni
     const elapsedMs = Math.max(0, Date.now() - running.startedAt.getTime());
     return runExecution(
       context,
-      { ref, versionNumber: version, handler, document: match.document, resumed: true, checkpoint: running.checkpoint, step: running.step, startedAtMs: context.scheduler.now() - elapsedMs },
+      {
+        ref,
+        versionNumber: version,
+        handler,
+        document: match.document,
+        resumed: true,
+        checkpoint: running.checkpoint,
+        step: running.step,
+        startedAtMs: context.scheduler.now() - elapsedMs,
+        queuedAt: running.queuedAt ?? execution.queuedAt,
+      },
       options.recheck,
     );
   });
@@ -123,7 +156,11 @@ const resumeWith = (context: RunnerContext, options: TakeOptions, running: Runni
  * Errors: JournalError.
  */
 export const resumeRunning = (context: RunnerContext, options: TakeOptions, running: RunningExecution): Observable<RunnerEvent> =>
-  retryUpdate(() => context.client.describeJobExecution({ jobId: running.jobId, executionNumber: running.executionNumber }), context.retry).pipe(
+  retryUpdate(
+    // includeJobDocument explicitly: the documented default differs between sources (jobs-api.md §3.2).
+    () => context.client.describeJobExecution({ jobId: running.jobId, executionNumber: running.executionNumber, includeJobDocument: true }),
+    context.retry,
+  ).pipe(
     mergeMap((outcome): Observable<RunnerEvent> => {
       if (outcome.kind === 'accepted') return resumeWith(context, options, running, outcome.value.execution);
       const ended = statusOfRefusedDescribe(outcome.error);
