@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
-import { NEVER, Observable, Subject, concat, of, throwError } from 'rxjs';
-import { defineHandler, failed, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
+import { NEVER, Observable, Subject, concat, firstValueFrom, of, throwError } from 'rxjs';
+import { checkpoint, defineHandler, failed, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
 import { deviceClientHandler } from '../../src/agent/device-client-handler';
 import { runJobs } from '../../src/agent/run-jobs';
 import { InvalidRequestError, connectMqtt, createJobsClient, httpsTransport, type JobsClient } from '../../src';
@@ -14,6 +14,9 @@ const install = defineHandler({
   document: Install,
   run: (job) => concat(of(progress(50, { version: job.document.version }, 'download')), of(progress(100, {}, 'install')), of(succeeded({ installed: job.document.version }))),
 });
+
+const isOp = (document: unknown, operation: string): boolean =>
+  typeof document === 'object' && document !== null && 'operation' in document && document.operation === operation;
 
 describe('runJobs on the emulator', () => {
   let harness: Harness;
@@ -171,5 +174,73 @@ describe('runJobs on the emulator', () => {
     reconnected.next();
     await runner.waitFor((event) => event.kind === 'reported');
     expect(harness.status('job-1').status).toBe('SUCCEEDED');
+  });
+
+  it('run jobs - a handler bug (a checkpoint that is not JSON, an invalid event) fails its job, not the runner', async () => {
+    const badCheckpoint: JobHandler = { name: 'bad-checkpoint', match: (d) => (isOp(d, 'bigint') ? { ok: true, document: d } : undefined), run: () => of(checkpoint({ n: 10n })) };
+    const badEvent: JobHandler = {
+      name: 'bad-event',
+      match: (d) => (isOp(d, 'garbage') ? { ok: true, document: d } : undefined),
+      run: () => new Observable<HandlerEvent>((subscriber) => {
+        subscriber.next(JSON.parse('{"kind":"explode"}'));
+      }),
+    };
+    harness.addJob('job-bigint', { operation: 'bigint' });
+    harness.addJob('job-garbage', { operation: 'garbage' });
+    harness.addJob('job-fine', { operation: 'install', version: '5' });
+    const runner = harness.start({ handlers: [badCheckpoint, badEvent, install] });
+    await runner.waitFor((event) => event.kind === 'reported' && event.jobId === 'job-fine');
+    expect(harness.status('job-bigint')).toMatchObject({ status: 'FAILED', statusDetails: { reason: expect.stringMatching(/^the handler's checkpoint is not JSON/) } });
+    expect(harness.status('job-garbage')).toMatchObject({ status: 'FAILED', statusDetails: { reason: expect.stringMatching(/^the handler emitted an invalid event/) } });
+    expect(harness.status('job-fine').status).toBe('SUCCEEDED');
+  });
+
+  it('run jobs - a handler that ends the job while being subscribed is unsubscribed at once', async () => {
+    let ticks = 0;
+    let stopped = false;
+    const eager: JobHandler = {
+      name: 'eager',
+      match: (document) => ({ ok: true, document }),
+      run: () =>
+        new Observable<HandlerEvent>((subscriber) => {
+          subscriber.next(succeeded());
+          const timer = setInterval(() => (ticks += 1), 5);
+          return () => {
+            stopped = true;
+            clearInterval(timer);
+          };
+        }),
+    };
+    harness.emulator.faults.throttleNext(2, { operation: 'updateJobExecution' });
+    harness.addJob('job-1', {});
+    const runner = harness.start({ handlers: [eager] });
+    await runner.waitFor((event) => event.kind === 'reported');
+    expect(stopped).toBe(true);
+    expect(ticks).toBe(0);
+  });
+
+  it('run jobs - progress goes on after an update whose check failed (a Describe that gave up)', async () => {
+    let push: ((event: HandlerEvent) => void) | undefined;
+    const remote: JobHandler = {
+      name: 'remote',
+      match: (document) => ({ ok: true, document }),
+      run: () => new Observable<HandlerEvent>((subscriber) => {
+        push = (event) => subscriber.next(event);
+      }),
+    };
+    harness.addJob('job-1', {});
+    const runner = harness.start({ handlers: [remote], retry: { baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 2 } });
+    await runner.waitFor((event) => event.kind === 'started');
+    // Another process moves the version on: our next update meets VersionMismatch, and the Describe that
+    // should settle it is throttled more often than the runner will try.
+    await firstValueFrom(harness.jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails: { by: 'other' } }));
+    harness.emulator.faults.throttleNext(5, { operation: 'describeJobExecution' });
+    push?.(progress(10, { try: 'one' }));
+    await runner.waitFor((event) => event.kind === 'error');
+    harness.emulator.faults.clear();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    push?.(progress(50, { try: 'two' }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(harness.status('job-1').statusDetails).toMatchObject({ try: 'two', progress: '50%' });
   });
 });

@@ -1,4 +1,5 @@
-import { VirtualTimeScheduler } from 'rxjs';
+import { Observable, VirtualTimeScheduler } from 'rxjs';
+import { checkpoint, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
 import { createHarness, kinds, waitingHandler, type Harness } from './runner-harness';
 
 /**
@@ -72,5 +73,27 @@ describe('runJobs and the service timers', () => {
     const canceled = await runner.waitFor((event) => event.kind === 'canceled');
     expect(canceled).toMatchObject({ jobId: 'job-1', status: 'REMOVED' });
     expect(aborted.value).toBe(true);
+  });
+
+  it('runner timers - a resumed execution renews the step timer at once', async () => {
+    const journal = `${harness.dir}/journal.json`;
+    const resumable: JobHandler = {
+      name: 'resumable',
+      resumable: true,
+      match: (document) => ({ ok: true, document }),
+      run: () => new Observable<HandlerEvent>((subscriber) => subscriber.next(checkpoint({ phase: 'rebooting' }, 'reboot'))),
+    };
+    harness.addJob('job-1', {});
+    const first = harness.start({ handlers: [resumable], journal, stepTimeoutInMinutes: 1, heartbeatIntervalMs: 10 * minute });
+    await first.waitFor((event) => event.kind === 'started');
+    await sleep(50);
+    first.stop(); // the device reboots; 50 s pass
+    advance(50_000);
+    const second = harness.start({ handlers: [resumable], journal, stepTimeoutInMinutes: 1, heartbeatIntervalMs: 10 * minute });
+    await second.waitFor((event) => event.kind === 'resumed');
+    await sleep(200);
+    expect(stepDeadline('job-1')).toBe(50_000 + minute);
+    advance(30_000);
+    expect(harness.status('job-1').status).toBe('IN_PROGRESS');
   });
 });

@@ -2,9 +2,9 @@ import type { JobsClient } from '../../client';
 import { type DeviceStatus, JobExecutionStatus, isTerminalStatus } from '../../codecs/job-execution';
 import type { StatusDetails } from '../../codecs/primitives';
 import { type JobsError, RejectedError } from '../../errors';
-import { type Observable, defer, mergeMap, of, throwError } from '../../rx';
+import { type Observable, catchError, defer, mergeMap, of, throwError } from '../../rx';
 import { toJobsError } from './resilient';
-import { type RetryUpdateOptions, type UpdateOutcome, retryUpdate } from '../retry-update';
+import { type RetryUpdateOptions, type UpdateOutcome, classifyUpdateError, retryUpdate } from '../retry-update';
 
 /**
  * Delivery of one status update to the service, with the version rules of ARCHITECTURE.md §5: the update
@@ -29,8 +29,11 @@ export type Delivery =
   | { readonly kind: 'accepted'; readonly versionNumber: number | undefined; readonly attempts: number }
   /** The execution is no longer ours to update: it is in `status` now (REMOVED when it no longer exists). */
   | { readonly kind: 'gone'; readonly status: JobExecutionStatus; readonly attempts: number }
-  /** The service refused the update for good (an invalid request, or a state the runner did not expect). */
-  | { readonly kind: 'refused'; readonly error: JobsError; readonly attempts: number };
+  /**
+   * Not delivered: refused for good (`final`: an invalid request, a state the runner did not expect), or
+   * given up after `maxAttempts` (not `final`: worth sending again later).
+   */
+  | { readonly kind: 'refused'; readonly error: JobsError; readonly attempts: number; readonly final: boolean };
 
 /** What the service says about an execution now. */
 export interface ExecutionNow {
@@ -106,8 +109,10 @@ export const deliverStatus = (context: DeliveryContext, update: StatusToSend, ex
           return of(now.status === status ? { kind: 'accepted', versionNumber: now.versionNumber, attempts } : { kind: 'gone', status: now.status, attempts });
         }
         if (outcome.kind === 'version-mismatch' && rereads < maxVersionRereads) return attempt(now.versionNumber, rereads + 1);
-        return of({ kind: 'refused', error: toJobsError(outcome.error), attempts });
+        return of({ kind: 'refused', error: toJobsError(outcome.error), attempts, final: true });
       }),
+      // The read that judges a refusal failed (it gave up, or a bug): the update may still be owed.
+      catchError((error: unknown) => of<Delivery>({ kind: 'refused', error: toJobsError(error), attempts, final: classifyUpdateError(error) !== 'retry' })),
     );
 
   const attempt = (version: number | undefined, rereads: number): Observable<Delivery> =>
@@ -130,9 +135,9 @@ export const deliverStatus = (context: DeliveryContext, update: StatusToSend, ex
           case 'rejected':
             return outcome.error instanceof RejectedError && stateCodes.has(outcome.error.code)
               ? judge(outcome, rereads)
-              : of({ kind: 'refused', error: toJobsError(outcome.error), attempts });
+              : of({ kind: 'refused', error: toJobsError(outcome.error), attempts, final: true });
           case 'gave-up':
-            return of({ kind: 'refused', error: toJobsError(outcome.error), attempts });
+            return of({ kind: 'refused', error: toJobsError(outcome.error), attempts, final: false });
         }
       }),
     );

@@ -1,5 +1,5 @@
 import type { StatusDetails } from '../../codecs/primitives';
-import { type Observable, type Subscription, EMPTY, Observable as Stream, Subject, concat, defer, filter, map, of, tap, timer } from '../../rx';
+import { type Observable, type Subscription, EMPTY, Observable as Stream, Subject, catchError, concat, defer, filter, map, of, tap, timer } from '../../rx';
 import { coalesceProgress, heartbeat } from '../coalesce';
 import type { ExecutionRef, RunnerEvent } from '../events';
 import type { HandlerDetails, HandlerEvent, JobHandler } from '../handler';
@@ -49,6 +49,27 @@ const progressDetails = (event: Extract<HandlerEvent, { kind: 'progress' }>, ste
   ...event.details,
 });
 
+const eventKinds: ReadonlySet<unknown> = new Set(['progress', 'checkpoint', 'done']);
+const outcomes: ReadonlySet<unknown> = new Set(['SUCCEEDED', 'FAILED']);
+
+/** What is wrong with a value a handler emitted as an event, if anything (handlers are unchecked user code). */
+const invalidEvent = (event: unknown): string | undefined => {
+  if (typeof event !== 'object' || event === null || !('kind' in event)) return `expected an object with a kind, got ${typeof event}`;
+  if (!eventKinds.has(event.kind)) return `unknown kind ${typeof event.kind === "string" ? JSON.stringify(event.kind) : typeof event.kind}`;
+  if (event.kind === 'done' && !('status' in event && outcomes.has(event.status))) return 'a done event needs status SUCCEEDED or FAILED';
+  return undefined;
+};
+
+/** Why `value` cannot be saved as JSON (BigInt, a cycle), if it cannot. */
+const jsonProblem = (value: unknown): string | undefined => {
+  try {
+    JSON.stringify(value);
+    return undefined;
+  } catch (error) {
+    return messageOf(error);
+  }
+};
+
 /** Runs `job`; see the file comment. Errors: JournalError when the journal cannot be written. */
 export const runExecution = (context: RunnerContext, job: ExecutionToRun, recheck: Observable<unknown>): Observable<RunnerEvent> =>
   new Stream<RunnerEvent>((subscriber) => {
@@ -66,6 +87,8 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
       stepTimer?.unsubscribe();
       for (const subscription of running.splice(0)) subscription.unsubscribe();
     };
+    // A function, not an inline test: callbacks change `phase` behind the type checker's back.
+    const stillRunning = (): boolean => phase === 'running';
     const end = (): boolean => {
       if (phase !== 'running') return false;
       phase = 'ended';
@@ -143,7 +166,8 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
         .pipe(
           // The seed only arms the heartbeat: StartNext has just set the step timer.
           filter((pending) => {
-            const skip = !seeded && pending === renewal;
+            // After a restart nothing has renewed the step timer yet: the seed goes out at once.
+            const skip = !seeded && pending === renewal && !job.resumed;
             seeded = true;
             return !skip;
           }),
@@ -166,7 +190,11 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
                   ...(stepTimeoutInMinutes === undefined ? {} : { stepTimeoutInMinutes }),
                 },
                 version,
-              ).pipe(map(onDelivery));
+              ).pipe(
+                map(onDelivery),
+                // One failed update must not end the progress (and heartbeat) of the rest of the job.
+                catchError((error: unknown) => of<RunnerEvent>({ ...ref, kind: 'error', error: toJobsError(error) })),
+              );
             }),
           ),
         )
@@ -193,6 +221,12 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
     startStep(step);
 
     const onEvent = (event: HandlerEvent): void => {
+      // Handlers are user code and their events unchecked values: a bug fails the job, never the runner.
+      const problem = invalidEvent(event);
+      if (problem !== undefined) {
+        finish('FAILED', { reason: `the handler emitted an invalid event: ${problem}` }, true);
+        return;
+      }
       switch (event.kind) {
         case 'progress': {
           if (event.step !== undefined && event.step !== step) {
@@ -204,13 +238,19 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
           progress.next({ details });
           return;
         }
-        case 'checkpoint':
+        case 'checkpoint': {
+          const notJson = jsonProblem(event.checkpoint);
+          if (notJson !== undefined) {
+            finish('FAILED', { reason: `the handler's checkpoint is not JSON: ${notJson}` }, true);
+            return;
+          }
           if (event.step !== undefined && event.step !== step) {
             step = event.step;
             startStep(step);
           }
           journal.checkpoint(event.checkpoint, step);
           return;
+        }
         case 'done':
           finish(event.status, event.details ?? {}, false);
           return;
@@ -224,24 +264,25 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
       finish('FAILED', { reason: messageOf(error) }, false);
       return () => finishing?.unsubscribe();
     }
-    running.push(
-      work.subscribe({
-        next: (event) => {
-          if (phase !== 'running') return;
-          try {
-            onEvent(event);
-          } catch (error) {
-            fail(error);
-          }
-        },
-        error: (error: unknown) => {
-          finish('FAILED', { reason: messageOf(error) }, false);
-        },
-        complete: () => {
-          finish('SUCCEEDED', {}, false);
-        },
-      }),
-    );
+    const handling = work.subscribe({
+      next: (event) => {
+        if (phase !== 'running') return;
+        try {
+          onEvent(event);
+        } catch (error) {
+          fail(error);
+        }
+      },
+      error: (error: unknown) => {
+        finish('FAILED', { reason: messageOf(error) }, false);
+      },
+      complete: () => {
+        finish('SUCCEEDED', {}, false);
+      },
+    });
+    // A handler that ended the job while being subscribed (a synchronous `done`) is stopped now.
+    if (stillRunning()) running.push(handling);
+    else handling.unsubscribe();
 
     return () => {
       if (phase === 'running') abort.abort(new Error('the runner stopped'));

@@ -27,7 +27,8 @@ const eventOf = (ref: ExecutionRef, entry: OutboxEntry, delivery: Delivery): Run
 
 /**
  * Delivers one outbox entry (with `expectedVersion` when known) and removes it from the outbox once the
- * service accepted it, refused it for good, or the execution is gone. Emits `reported`, `canceled` or
+ * service accepted it, refused it for good, or the execution is gone; an entry given up after
+ * `retry.maxAttempts` stays. Emits `reported`, `canceled` or
  * `error`. An unexpected error (a bug) is reported as an `error` event and the entry is dropped, since
  * sending it again would fail again.
  */
@@ -46,7 +47,10 @@ export const deliverEntry = (context: RunnerContext, entry: OutboxEntry, expecte
     };
     return deliverStatus(context, update, expectedVersion ?? sent.expectedVersion).pipe(
       map((delivery) => {
-        journal.ack(entry.id, delivery.kind === 'accepted' && delivery.versionNumber !== undefined ? { versionNumber: delivery.versionNumber } : {});
+        // Given up (maxAttempts) but not refused: the entry stays for the next start or the next StartNext.
+        if (delivery.kind !== 'refused' || delivery.final) {
+          journal.ack(entry.id, delivery.kind === 'accepted' && delivery.versionNumber !== undefined ? { versionNumber: delivery.versionNumber } : {});
+        }
         return eventOf(ref, entry, delivery);
       }),
       catchError((error: unknown) => {

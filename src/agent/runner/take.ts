@@ -127,7 +127,12 @@ const resumeWith = (context: RunnerContext, options: TakeOptions, running: Runni
       finishExecution(context, ref, 'FAILED', { reason: interruptedReason, detail }, version, running.queuedAt ?? execution.queuedAt);
     const handler = options.handlers.find((candidate) => candidate.name === running.handler);
     if (handler?.resumable !== true) return interrupted(`the runner stopped while this job ran, and its handler "${running.handler}" cannot resume`);
-    const match = handler.match(execution.jobDocument);
+    let match: Match<unknown> | undefined;
+    try {
+      match = handler.match(execution.jobDocument);
+    } catch (error) {
+      return interrupted(`handler "${handler.name}" could not check the job document: ${toJobsError(error).message}`);
+    }
     if (match === undefined) return interrupted(`handler "${handler.name}" no longer accepts this job document`);
     if (!match.ok) return interrupted(match.reason);
     const elapsedMs = Math.max(0, Date.now() - running.startedAt.getTime());
