@@ -5,7 +5,7 @@ import type { RunnerEvent } from './events';
 import type { JobHandler } from './handler';
 import { type Journal, JournalError, memoryJournal, openJournal } from './journal';
 import type { RetryUpdateOptions } from './retry-update';
-import { type StatusDetailsOptions, createStatusDetailsEncoder } from './status-details';
+import { type StatusDetailsEncoder, type StatusDetailsOptions, createStatusDetailsEncoder } from './status-details';
 import type { RunnerContext } from './runner/context';
 import { drainOnWake } from './runner/drain-on-wake';
 import { deliverEntry } from './runner/finish';
@@ -51,7 +51,7 @@ const positive = (name: string, value: number | undefined, issues: string[], all
   if (!ok) issues.push(`${name}: expected a number of ms from 1 to 2147483647, got ${String(value)}`);
 };
 
-const checkOptions = (options: RunJobsOptions): void => {
+const checkOptions = (options: RunJobsOptions): StatusDetailsEncoder => {
   const issues: string[] = [];
   const names = options.handlers.map((handler) => handler.name);
   const repeated = names.filter((name, index) => names.indexOf(name) !== index);
@@ -62,11 +62,25 @@ const checkOptions = (options: RunJobsOptions): void => {
   positive('resubscribeDelayMs', options.resubscribeDelayMs, issues);
   positive('jobTimeoutMs', options.jobTimeoutMs, issues, true);
   positive('stepTimeoutMs', options.stepTimeoutMs, issues, true);
+  const retryOptions = options.retry ?? {};
+  positive('retry.baseDelayMs', retryOptions.baseDelayMs, issues);
+  positive('retry.maxDelayMs', retryOptions.maxDelayMs, issues);
+  const attempts = retryOptions.maxAttempts;
+  if (attempts !== undefined && !(attempts === Number.POSITIVE_INFINITY || (Number.isInteger(attempts) && attempts >= 1))) {
+    issues.push(`retry.maxAttempts: expected a whole number of at least 1, or Infinity, got ${String(attempts)}`);
+  }
   const minutes = options.stepTimeoutInMinutes;
   if (minutes !== undefined && !(Number.isInteger(minutes) && minutes >= 1 && minutes <= 10_080)) {
     issues.push(`stepTimeoutInMinutes: expected a whole number from 1 to 10080, got ${String(minutes)}`);
   }
-  if (issues.length > 0) throw new InvalidRequestError(issues);
+  let encode: StatusDetailsEncoder | undefined;
+  try {
+    encode = createStatusDetailsEncoder(options.statusDetails);
+  } catch (error) {
+    issues.push(`statusDetails: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (issues.length > 0 || encode === undefined) throw new InvalidRequestError(issues);
+  return encode;
 };
 
 /**
@@ -83,7 +97,7 @@ const checkOptions = (options: RunJobsOptions): void => {
  * runJobs(jobs, { handlers: [firmwareHandler], journal: '/var/lib/iot-jobs/journal.json' }).subscribe(console.log);
  */
 export const runJobs = (client: JobsClient, options: RunJobsOptions): Observable<RunnerEvent> => {
-  checkOptions(options);
+  const encode = checkOptions(options);
   const scheduler = options.scheduler ?? asyncScheduler;
   const pollIntervalMs = options.pollIntervalMs ?? 300_000;
   const resubscribeDelayMs = options.resubscribeDelayMs ?? 5000;
@@ -96,7 +110,7 @@ export const runJobs = (client: JobsClient, options: RunJobsOptions): Observable
     const context: RunnerContext = {
       client,
       journal,
-      encode: createStatusDetailsEncoder(options.statusDetails),
+      encode,
       scheduler,
       retry: { ...options.retry, scheduler },
       progressIntervalMs: options.progressIntervalMs ?? 5000,

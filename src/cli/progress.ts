@@ -17,8 +17,16 @@ export interface ProgressOptions {
 const ref = (event: { readonly jobId?: string; readonly executionNumber?: number }): string =>
   event.jobId === undefined ? '' : ` ${event.jobId} #${event.executionNumber ?? '?'}`;
 
-/** An event as one line of text (no newline), e.g. `succeeded job-1 #1`. */
-export const runnerEventLine = (event: RunnerEvent): string => {
+/**
+ * Text from a job (step names, reasons, error messages) as the terminal may show it: control and format
+ * characters (escape sequences, line breaks) become `\uFFFD`, so a job document cannot drive the terminal.
+ */
+export const printable = (text: string): string => text.replace(/\p{C}/gu, '\uFFFD');
+
+/** An event as one line of text (no newline), e.g. `succeeded job-1 #1`; never a control character. */
+export const runnerEventLine = (event: RunnerEvent): string => printable(eventText(event));
+
+const eventText = (event: RunnerEvent): string => {
   const head = event.kind.padEnd(9);
   switch (event.kind) {
     case 'started':
@@ -38,7 +46,7 @@ export const runnerEventLine = (event: RunnerEvent): string => {
     case 'idle':
       return `${head} no pending job: waiting for the next one`;
     case 'error':
-      return `${head}${ref(event)} ${event.error.name}: ${event.error.message}`.replace(/\r?\n/g, ' ');
+      return `${head}${ref(event)} ${event.error.name}: ${event.error.message.replace(/\r?\n/g, ' ')}`;
   }
 };
 
@@ -91,7 +99,7 @@ const barRenderer = (stream: NodeJS.WritableStream): Renderer => {
   };
   const show = (event: { readonly jobId: string; readonly executionNumber: number }, percent: number, step: string | undefined): void => {
     const key = keyOf(event);
-    const label = `${event.jobId} #${event.executionNumber}${step === undefined ? '' : ` ${step}`}`;
+    const label = printable(`${event.jobId} #${event.executionNumber}${step === undefined ? '' : ` ${step}`}`);
     const held = bars.get(key);
     if (held === undefined) bars.set(key, { bar: multibar.create(100, percent, { label }), percent });
     else {

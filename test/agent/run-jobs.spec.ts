@@ -146,6 +146,9 @@ describe('runJobs on the emulator', () => {
     expect(() => runJobs(harness.jobs, { handlers: [install, install] })).toThrow(InvalidRequestError);
     expect(() => runJobs(harness.jobs, { handlers: [], stepTimeoutInMinutes: 0 })).toThrow(/stepTimeoutInMinutes/);
     expect(() => runJobs(harness.jobs, { handlers: [], progressIntervalMs: -1 })).toThrow(/progressIntervalMs/);
+    expect(() => runJobs(harness.jobs, { handlers: [], retry: { baseDelayMs: Number.NaN } })).toThrow(/retry\.baseDelayMs/);
+    expect(() => runJobs(harness.jobs, { handlers: [], retry: { maxAttempts: 0 } })).toThrow(/retry\.maxAttempts/);
+    expect(() => runJobs(harness.jobs, { handlers: [], statusDetails: { maxValueLength: 5 } })).toThrow(InvalidRequestError);
   });
 
   it('run jobs - the runner works over HTTPS, with notifications synthesised by polling', async () => {

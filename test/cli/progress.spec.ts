@@ -139,3 +139,17 @@ describe('renderProgress', () => {
     expect(JSON.parse(json.text())).toEqual({ kind: 'error', error: { name: 'TransportError', message: 'gone' } });
   });
 });
+
+describe('runner progress: text from jobs on the terminal', () => {
+  it('progress - control characters in step names and reasons never reach the terminal', () => {
+    const hostile: RunnerEvent[] = [
+      { kind: 'progress', jobId: job('job-1'), executionNumber: 1, percent: 5, step: 'step\u001b[2J\u001b]0;owned\u0007', statusDetails: {} },
+      { kind: 'failed', jobId: job('job-1'), executionNumber: 1, reason: 'bad\r\nnews\u001b[31m', statusDetails: {} },
+    ];
+    for (const event of hostile) {
+      const line = runnerEventLine(event);
+      expect(line).not.toMatch(/\p{C}/u);
+      expect(line).toContain('\uFFFD');
+    }
+  });
+});
