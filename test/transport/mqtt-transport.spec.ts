@@ -43,6 +43,45 @@ describe('mqttTransport', () => {
     });
   });
 
+  it('mqtt transport - requests one after another keep one subscription, released a linger after the last', () => {
+    runMarbles(({ schedule }) => {
+      const port = createFakeMqttPort({ responder: answerDescribe });
+      const jobs = client(port, 1000);
+      for (const frame of [0, 600, 1200, 1900]) {
+        schedule(() => {
+          jobs.describeJobExecution({ jobId: 'job-1' }).subscribe();
+        }, frame);
+      }
+      schedule(() => {
+        expect(port.published()).toHaveLength(4);
+        expect(port.actions.filter((a) => a.kind === 'subscribe')).toHaveLength(1);
+        expect(port.activeFilters()).toEqual([`${P}/+/get/+`]);
+      }, 2899);
+      schedule(() => {
+        expect(port.activeFilters()).toEqual([]);
+        expect(port.actions.filter((a) => a.kind !== 'publish')).toEqual([
+          { kind: 'subscribe', filter: `${P}/+/get/+` },
+          { kind: 'unsubscribe', filter: `${P}/+/get/+` },
+        ]);
+      }, 2901);
+    });
+  });
+
+  it('mqtt transport - when the client ends, an idle subscription is released at once, not after its linger', () => {
+    runMarbles(({ schedule }) => {
+      const port = createFakeMqttPort({ responder: answerDescribe });
+      const jobs = client(port, 60_000);
+      schedule(() => {
+        jobs.describeJobExecution({ jobId: 'job-1' }).subscribe();
+      }, 0);
+      schedule(() => {
+        expect(port.activeFilters()).toEqual([`${P}/+/get/+`]);
+        port.setConnection('end');
+        expect(port.activeFilters()).toEqual([]);
+      }, 10);
+    });
+  });
+
   it('mqtt transport - the wire payload carries the clientToken and no jobId or thingName', async () => {
     const port = createFakeMqttPort({ responder: answerDescribe });
     await firstValueFrom(client(port).describeJobExecution({ jobId: 'job-1', executionNumber: 0, includeJobDocument: false }));
