@@ -69,19 +69,26 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
   const lingerMs = options.lingerMs ?? 30_000;
   const families = new Map<ThingName, Partial<Record<OperationName, Family>>>();
   const events = new Map<string, Observable<EventMessage>>();
-  // Requests in flight, told of connection changes by the transport's one listener on the client.
-  const inFlight = new Set<(state: ConnectionState) => void>();
+  // Requests in flight, told of connection changes by the transport's one listener on the client; each
+  // with how to fail it.
+  const inFlight = new Map<(state: ConnectionState) => void, (error: unknown) => void>();
   // Linger after the last user leaves, but not past the client's end: a pending timer would keep Node alive.
   // Watched from the start, so an end that came before the last user left still counts.
   let ended = false;
   const ended$ = new ReplaySubject<void>(1);
-  port.connection$?.subscribe((state) => {
-    if (state === 'end' && !ended) {
-      ended = true;
-      ended$.next();
-      for (const byOperation of families.values()) for (const family of Object.values(byOperation)) family.replies.end();
-    }
-    for (const watcher of [...inFlight]) watcher(state);
+  port.connection$?.subscribe({
+    next: (state) => {
+      if (state === 'end' && !ended) {
+        ended = true;
+        ended$.next();
+        for (const byOperation of families.values()) for (const family of Object.values(byOperation)) family.replies.end();
+      }
+      for (const watcher of [...inFlight.keys()]) watcher(state);
+    },
+    // A port whose connection$ fails can no longer say what became of a request in flight.
+    error: (error: unknown) => {
+      for (const fail of [...inFlight.values()]) fail(error);
+    },
   });
   const linger = { resetOnRefCountZero: () => race(timer(lingerMs), ended$) };
 
@@ -143,7 +150,7 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
         }
       };
       waiting.set(call.clientToken, subscriber);
-      inFlight.add(onConnection);
+      inFlight.set(onConnection, fail);
       // Using the family keeps its subscription up for as long as this request waits; publish after the SUBACK.
       const release = replies.use({
         granted: () => {

@@ -186,6 +186,19 @@ describe('mqttTransport with a port that ends its subscription', () => {
   });
 });
 
+describe('mqttTransport with a port whose connection$ fails', () => {
+  it('mqtt transport - a request in flight fails with the error of connection$', async () => {
+    const { Subject } = await import('rxjs');
+    const fake = createFakeMqttPort();
+    const connection = new Subject<import('../../src').ConnectionState>();
+    const port: import('../../src').MqttPort = { subscribe: (f) => fake.subscribe(f), publish: (t, p) => fake.publish(t, p), connection$: connection };
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 5000 });
+    const describe = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    connection.error(new TransportError('the port broke'));
+    await expect(describe).rejects.toMatchObject({ name: 'TransportError', message: 'the port broke' });
+  });
+});
+
 describe('mqttTransport and mqtt.js\'s own QoS 1 resend', () => {
   it('mqtt transport - a request whose PUBACK is still pending when the session drops is neither failed nor sent twice', async () => {
     const { NEVER } = await import('rxjs');
