@@ -6,12 +6,20 @@
  *
  *   node --import tsx bench/overhead.ts [seq|flight] [count]      (flight = 64 in flight)
  *   BENCH_DIST=<dir> node --import tsx bench/overhead.ts ...       (another CommonJS build)
+ *   node --import tsx bench/overhead.ts seq|flight <count> <build-dir> <build-dir>...
+ *
+ * With build directories, every build runs in this one process, each on its own port, in alternating
+ * blocks of 2000 requests (`count` requests per build in all); the report gives each build's median CPU
+ * per block and its ratio to the first build. Machine noise then hits every build alike, which separate
+ * runs on a shared machine do not (their spread is ±30 %).
  */
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { Observable, firstValueFrom, type Subscriber } from 'rxjs';
 import type * as Library from '../src/index';
 import { benchJobDocument, benchJobId } from './lib/config';
-import { inFlight, oursEntry, sequential } from './lib/harness';
+import { inFlight, oursEntry, root, sequential } from './lib/harness';
+import { median } from './lib/stats';
 
 type Port = Library.MqttPort;
 type Event = Library.SubscriptionEvent;
@@ -43,21 +51,49 @@ const memoryPort = (): Port => {
   };
 };
 
-const main = async (): Promise<void> => {
-  const [mode = 'seq', countText = '20000'] = process.argv.slice(2);
-  const count = Number(countText);
-  if ((mode !== 'seq' && mode !== 'flight') || !Number.isInteger(count) || count < 1) throw new Error('usage: bench/overhead.ts seq|flight <count>');
-  const library = createRequire(__filename)(oursEntry) as typeof Library;
+/** One describe at a time, on a client of the build at `entry`. */
+const describer = (entry: string): (() => Promise<void>) => {
+  const library = createRequire(__filename)(entry) as typeof Library;
   const jobs = library.createJobsClient({ thingName: 'bench-ours', transport: library.mqttTransport(memoryPort()) });
-  const describe = async (): Promise<void> => {
+  return async () => {
     await firstValueFrom(jobs.describeJobExecution({ jobId: benchJobId }));
   };
-  const run = (n: number) => (mode === 'seq' ? sequential(describe, n) : inFlight(describe, n, 64));
-  await run(3000);
-  const start = performance.now();
-  const { cpuMs } = await run(count);
-  const elapsed = performance.now() - start;
-  console.log(`${oursEntry} ${mode} ×${count}: ${((cpuMs / count) * 1000).toFixed(1)} µs CPU/request, ${((elapsed / count) * 1000).toFixed(1)} µs wall/request`);
+};
+
+const main = async (): Promise<void> => {
+  const [mode = 'seq', countText = '20000', ...builds] = process.argv.slice(2);
+  const count = Number(countText);
+  if ((mode !== 'seq' && mode !== 'flight') || !Number.isInteger(count) || count < 1) {
+    throw new Error('usage: bench/overhead.ts seq|flight <count> [<build-dir>...]');
+  }
+  const run = (describe: () => Promise<void>, n: number) => (mode === 'seq' ? sequential(describe, n) : inFlight(describe, n, 64));
+  if (builds.length === 0) {
+    const describe = describer(oursEntry);
+    await run(describe, 3000);
+    const start = performance.now();
+    const { cpuMs } = await run(describe, count);
+    const elapsed = performance.now() - start;
+    console.log(`${oursEntry} ${mode} ×${count}: ${((cpuMs / count) * 1000).toFixed(1)} µs CPU/request, ${((elapsed / count) * 1000).toFixed(1)} µs wall/request`);
+  } else {
+    const describers = builds.map((build) => describer(path.resolve(root, build)));
+    for (const describe of describers) await run(describe, 3000);
+    const block = 2000;
+    const perBlock = describers.map((): number[] => []);
+    for (let round = 0; round < Math.ceil(count / block); round += 1) {
+      for (let i = 0; i < describers.length; i += 1) {
+        const k = (round + i) % describers.length; // rotating order
+        const describe = describers[k];
+        if (describe === undefined) continue;
+        const { cpuMs } = await run(describe, block);
+        perBlock[k]?.push((cpuMs / block) * 1000);
+      }
+    }
+    const first = median(perBlock[0] ?? []);
+    builds.forEach((build, k) => {
+      const cpu = median(perBlock[k] ?? []);
+      console.log(`${build} ${mode}: ${cpu.toFixed(1)} µs CPU/request (median of ${perBlock[k]?.length ?? 0} blocks of ${block}), ${(cpu / first).toFixed(3)}× the first`);
+    });
+  }
   // The reply subscription lingers 30 s by default; nothing else is left to wait for.
   process.exit(0);
 };

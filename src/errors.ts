@@ -119,8 +119,8 @@ export class DecodeError extends JobsError {
 }
 
 /**
- * No correlated reply arrived within `timeoutMs`. Created when the request is subscribed, so its stack
- * shows the caller.
+ * No correlated reply arrived within `timeoutMs`. Its stack shows the caller: the frames of the call that
+ * made the request (e.g. `jobs.describeJobExecution(...)`), taken when it was made.
  */
 export class RequestTimeoutError extends JobsError {
   override readonly name = 'RequestTimeoutError' as const;

@@ -38,4 +38,4 @@ export { tap } from 'rxjs/internal/operators/tap';
 export { throwIfEmpty } from 'rxjs/internal/operators/throwIfEmpty';
 export { timeout } from 'rxjs/internal/operators/timeout';
 export type { MonoTypeOperatorFunction, ObservableInput, OperatorFunction, SchedulerLike } from 'rxjs';
-export type { Subscription } from 'rxjs';
+export type { Subscriber, Subscription } from 'rxjs';

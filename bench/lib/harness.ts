@@ -194,9 +194,12 @@ export const rawClient = async (url: string, thingName: string): Promise<BenchCl
   };
 };
 
-/** Ours, from the built package (see `oursEntry`): connectMqtt → mqttTransport (default options) → createJobsClient. */
-export const oursClient = async (url: string, thingName: string): Promise<BenchClient> => {
-  const library = createRequire(__filename)(oursEntry) as typeof Library;
+/**
+ * Ours, from the built package (see `oursEntry`, or another CommonJS build `entry`): connectMqtt →
+ * mqttTransport (default options) → createJobsClient.
+ */
+export const oursClient = async (url: string, thingName: string, entry: string = oursEntry): Promise<BenchClient> => {
+  const library = createRequire(__filename)(entry) as typeof Library;
   const client = await library.connectMqtt({ url, clientId: `${thingName}-bench`, reconnectPeriodMs: 0 });
   const jobs = library.createJobsClient({ thingName, transport: library.mqttTransport(client), timeoutMs: requestTimeoutMs });
   return {

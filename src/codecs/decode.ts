@@ -92,6 +92,17 @@ export const decodeParsed = <A>(codec: t.Decoder<unknown, A>, body: Parsed, sour
   return decodePayload(codec, body.value, source);
 };
 
+/**
+ * {@link decodeParsed} for the per-request path: `source` is only called when the payload fails, so a
+ * reply that decodes costs no allocation for it.
+ */
+export const decodeReply = <A>(codec: t.Decoder<unknown, A>, body: Parsed, source: () => PayloadSource): A => {
+  if (!body.ok) return decodeParsed(codec, body, source());
+  const result = codec.decode(body.value);
+  if (isLeft(result)) throw new DecodeError({ ...source(), codec: codec.name, issues: report(result.left) });
+  return result.right;
+};
+
 /** Parses and decodes a payload; throws {@link DecodeError} if it is not JSON or fails `codec`. */
 export const decodeJson = <A>(codec: t.Decoder<unknown, A>, source: PayloadSource): A =>
   decodeParsed(codec, parseJson(source.payload), source);

@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { Observable } from '../rx';
 import { TransportError } from '../errors';
-import { matchesFilter } from './topics';
+import { topicMatcher } from './topics';
 
 /**
  * The narrow MQTT seam of the library: what the Jobs transport needs of an MQTT client, and nothing else.
@@ -83,9 +83,10 @@ export const fromMqttClient = (client: MqttClient): MqttPort => {
         let granted = false;
         let active = true;
         let sent = false;
+        const matches = topicMatcher(filter);
         // Messages before the SUBACK belong to other subscriptions: the contract is `subscribed` first.
         const onMessage = (topic: string, payload: Buffer): void => {
-          if (granted && matchesFilter(filter, topic)) subscriber.next({ kind: 'message', message: { topic, payload } });
+          if (granted && matches(topic)) subscriber.next({ kind: 'message', message: { topic, payload } });
         };
         client.on('message', onMessage);
         let retryOnConnect: (() => void) | undefined;

@@ -2,23 +2,10 @@ import type { MqttClient } from 'mqtt';
 import { parseJson, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { TransportError, type EventName, type OperationName } from '../errors';
-import {
-  EMPTY,
-  EmptyError,
-  Observable,
-  ReplaySubject,
-  filter,
-  first,
-  map,
-  mergeMap,
-  race,
-  share,
-  take,
-  timer,
-  type Subscription,
-} from '../rx';
-import { fromMqttClient, isMqttPort, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
-import { eventTopic, parseJobsTopic, replyFilter, requestTopic } from './topics';
+import { Observable, ReplaySubject, mergeMap, race, share, timer, type Subscriber } from '../rx';
+import { fromMqttClient, isMqttPort, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
+import { shareFilter, type SharedFilter } from './shared-filter';
+import { eventTopic, replyFilter, replyOutcome, requestTopic, type Outcome } from './topics';
 import type { Call, EventMessage, JobsTransport, Reply } from './transport';
 
 /** Options of {@link mqttTransport}. */
@@ -30,10 +17,10 @@ export interface MqttTransportOptions {
   readonly lingerMs?: number;
 }
 
-/** One shared reply subscription: ready once its SUBACK came; replies routed to waiting requests by token. */
+/** The shared reply subscription of one operation and thing; replies routed to waiting requests by token. */
 interface Family {
-  readonly ready$: Observable<void>;
-  readonly waiting: Map<string, (reply: Reply) => void>;
+  readonly replies: SharedFilter;
+  readonly waiting: Map<string, Subscriber<Reply>>;
 }
 
 const decoder = new TextDecoder();
@@ -50,14 +37,15 @@ const clientTokenOf = (text: string, body: Parsed): string | undefined => {
   return scrapedToken.exec(text)?.[1];
 };
 
-const toReply = (message: MqttMessage, operation: OperationName, thingName: ThingName): Reply | undefined => {
-  const topic = parseJobsTopic(message.topic);
+const toReply = (message: MqttMessage, outcomeOf: (topic: string) => Outcome | undefined): Reply | undefined => {
   // Replies for another thing or operation are not ours, whatever the broker delivered.
-  if (topic?.kind !== 'reply' || topic.thingName !== thingName || topic.operation !== operation) return undefined;
+  const outcome = outcomeOf(message.topic);
+  if (outcome === undefined) return undefined;
   const payload = decoder.decode(message.payload);
   const body = parseJson(payload);
   const clientToken = clientTokenOf(payload, body);
-  return { outcome: topic.outcome, payload, body, topic: message.topic, ...(clientToken === undefined ? {} : { clientToken }) };
+  const { topic } = message;
+  return clientToken === undefined ? { outcome, payload, body, topic } : { outcome, payload, body, topic, clientToken };
 };
 
 // What to do with a request in flight when the session drops. Before its PUBACK, nothing: mqtt.js keeps the
@@ -79,100 +67,106 @@ const resendable = (call: Call): boolean =>
 export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransportOptions = {}): JobsTransport => {
   const port = isMqttPort(client) ? client : fromMqttClient(client);
   const lingerMs = options.lingerMs ?? 30_000;
-  const families = new Map<string, Family>();
+  const families = new Map<ThingName, Partial<Record<OperationName, Family>>>();
   const events = new Map<string, Observable<EventMessage>>();
-  // One listener on the client for every request, however many are in flight.
-  const connection$ = (port.connection$ ?? EMPTY).pipe(share());
+  // Requests in flight, told of connection changes by the transport's one listener on the client; each
+  // with how to fail it.
+  const inFlight = new Map<(state: ConnectionState) => void, (error: unknown) => void>();
   // Linger after the last user leaves, but not past the client's end: a pending timer would keep Node alive.
   // Watched from the start, so an end that came before the last user left still counts.
+  let ended = false;
   const ended$ = new ReplaySubject<void>(1);
-  connection$
-    .pipe(
-      filter((state) => state === 'end'),
-      take(1),
-    )
-    .subscribe(() => {
-      ended$.next();
-    });
+  port.connection$?.subscribe({
+    next: (state) => {
+      if (state === 'end' && !ended) {
+        ended = true;
+        ended$.next();
+        for (const byOperation of families.values()) for (const family of Object.values(byOperation)) family.replies.end();
+      }
+      for (const watcher of [...inFlight.keys()]) watcher(state);
+    },
+    // A port whose connection$ fails can no longer say what became of a request in flight.
+    error: (error: unknown) => {
+      for (const fail of [...inFlight.values()]) fail(error);
+    },
+  });
   const linger = { resetOnRefCountZero: () => race(timer(lingerMs), ended$) };
 
   const family = (operation: OperationName, thingName: ThingName): Family => {
-    const filterText = replyFilter(operation, thingName);
-    const existing = families.get(filterText);
+    const byOperation = families.get(thingName) ?? {};
+    const existing = byOperation[operation];
     if (existing) return existing;
-    const waiting = new Map<string, (reply: Reply) => void>();
-    const route = (event: SubscriptionEvent): boolean => {
-      if (event.kind === 'subscribed') return true;
-      const reply = toReply(event.message, operation, thingName);
-      if (reply?.clientToken !== undefined) waiting.get(reply.clientToken)?.(reply);
-      return false;
-    };
-    const ready$ = port.subscribe(filterText).pipe(
-      filter(route),
-      map(() => undefined),
-      // Late joiners learn at once that the SUBACK already came.
-      share({ connector: () => new ReplaySubject<void>(1), ...linger }),
-    );
-    const created = { ready$, waiting };
-    families.set(filterText, created);
+    const waiting = new Map<string, Subscriber<Reply>>();
+    const outcomeOf = replyOutcome(operation, thingName);
+    const replies = shareFilter(port, replyFilter(operation, thingName), {
+      lingerMs,
+      ended: () => ended,
+      onMessage: (message) => {
+        const reply = toReply(message, outcomeOf);
+        if (reply?.clientToken !== undefined) waiting.get(reply.clientToken)?.next(reply);
+      },
+    });
+    const created = { replies, waiting };
+    byOperation[operation] = created;
+    families.set(thingName, byOperation);
     return created;
   };
 
+  // One Observable per request, without operators: it runs on every request, sequential round trips wait for
+  // it, and composed operators cost more than the publish itself (docs/benchmarks.md).
   const request = (call: Call): Observable<Reply> =>
     new Observable<Reply>((subscriber) => {
-      const { ready$, waiting } = family(call.operation, call.thingName);
+      const { replies, waiting } = family(call.operation, call.thingName);
       const topic = requestTopic(call.operation, call.thingName, call.jobId);
       const payload = JSON.stringify(call.payload);
       const fail = (error: unknown): void => {
         subscriber.error(error);
       };
+      let sent = false;
       let acked = false;
       let lost = false;
-      const publish = (): Subscription => {
-        acked = false;
-        return port.publish(topic, payload).subscribe({ error: fail, complete: () => (acked = true) });
+      const published = {
+        error: fail,
+        complete: () => {
+          acked = true;
+        },
       };
-      waiting.set(call.clientToken, (reply) => {
-        subscriber.next(reply);
-      });
-      // Holding the family keeps its subscription up for as long as this request waits.
-      const held = ready$.subscribe({ error: fail });
-      const sent = ready$.pipe(first()).subscribe({
-        next: () => publish(),
-        // `first()` fails with EmptyError when the subscription ends without a SUBACK.
-        error: (error: unknown) => {
-          fail(
-            error instanceof EmptyError
-              ? new TransportError(`the subscription for ${call.operation} ended before the broker granted it`, { operation: call.operation })
-              : error,
-          );
+      const publish = (): void => {
+        acked = false;
+        port.publish(topic, payload).subscribe(published);
+      };
+      const onConnection = (state: ConnectionState): void => {
+        if (state === 'end') {
+          fail(new TransportError(`the MQTT client ended while ${call.operation} was in flight`, { operation: call.operation }));
+        } else if (state === 'up') {
+          if (lost) {
+            lost = false;
+            publish();
+          }
+        } else if (acked) {
+          // Down before the PUBACK: mqtt.js sends it again itself.
+          if (resendable(call)) lost = true;
+          else fail(new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, { operation: call.operation }));
+        }
+      };
+      waiting.set(call.clientToken, subscriber);
+      inFlight.set(onConnection, fail);
+      // Using the family keeps its subscription up for as long as this request waits; publish after the SUBACK.
+      const release = replies.use({
+        granted: () => {
+          if (sent) return;
+          sent = true;
+          publish();
+        },
+        failed: fail,
+        ended: () => {
+          if (!sent) fail(new TransportError(`the subscription for ${call.operation} ended before the broker granted it`, { operation: call.operation }));
         },
       });
-      const watched = connection$
-        .pipe(
-          mergeMap((state) => {
-            if (state === 'end') throw new TransportError(`the MQTT client ended while ${call.operation} was in flight`, { operation: call.operation });
-            if (state === 'up') {
-              const resend = lost;
-              lost = false;
-              return resend ? [state] : EMPTY;
-            }
-            if (!acked) return EMPTY; // mqtt.js sends it again itself
-            if (resendable(call)) {
-              lost = true;
-              return EMPTY;
-            }
-            throw new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, {
-              operation: call.operation,
-            });
-          }),
-        )
-        .subscribe({ next: () => publish(), error: fail });
       return () => {
         waiting.delete(call.clientToken);
-        watched.unsubscribe();
-        sent.unsubscribe();
-        held.unsubscribe();
+        inFlight.delete(onConnection);
+        release();
       };
     });
 

@@ -100,17 +100,52 @@ export const parseJobsTopic = (topic: string): JobsTopic | undefined => {
   return rest.length === 0 ? { kind: 'unknown', thingName } : parseRest(thingName, rest);
 };
 
-/** True when `topic` matches the MQTT topic filter `filter` (`+` one level, `#` the rest). */
-export const matchesFilter = (filter: string, topic: string): boolean => {
+/**
+ * A test for the MQTT topic filter `filter` (`+` one level, `#` the rest), with the filter split once: the
+ * MQTT port runs it on every inbound message, so it walks the topic in place instead of splitting it.
+ */
+export const topicMatcher = (filter: string): ((topic: string) => boolean) => {
+  const levels = filter.split('/');
   // MQTT 4.7.2: a filter starting with a wildcard does not match topics starting with `$`.
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const tp = topic.split('/');
-  for (let i = 0; i < f.length; i += 1) {
-    const level = f[i];
-    if (level === '#') return i < tp.length || i === tp.length;
-    if (i >= tp.length) return false;
-    if (level !== '+' && level !== tp[i]) return false;
-  }
-  return f.length === tp.length;
+  const wildcardFirst = filter.startsWith('+') || filter.startsWith('#');
+  return (topic) => {
+    if (wildcardFirst && topic.startsWith('$')) return false;
+    let start = 0; // where the topic's next level begins; past the end once every level is used
+    for (const level of levels) {
+      if (level === '#') return true;
+      if (start > topic.length) return false;
+      const slash = topic.indexOf('/', start);
+      const end = slash < 0 ? topic.length : slash;
+      if (level !== '+' && (end - start !== level.length || !topic.startsWith(level, start))) return false;
+      start = end + 1;
+    }
+    return start > topic.length;
+  };
+};
+
+/** True when `topic` matches the MQTT topic filter `filter` (`+` one level, `#` the rest). */
+export const matchesFilter = (filter: string, topic: string): boolean => topicMatcher(filter)(topic);
+
+/**
+ * A test for the replies of one operation for one thing: the outcome when `topic` is one of them (what
+ * {@link parseJobsTopic} would call a reply of `operation` for `thingName`), else `undefined`. Built once
+ * per reply subscription; it reads the topic in place, as every reply runs it.
+ */
+export const replyOutcome = (operation: OperationName, thingName: ThingName): ((topic: string) => Outcome | undefined) => {
+  const prefix = `${jobsPrefix(thingName)}/`;
+  const suffix = opSuffix[operation];
+  const scoped = jobScoped(operation);
+  return (topic) => {
+    if (!topic.startsWith(prefix)) return undefined;
+    const last = topic.lastIndexOf('/');
+    const outcome = topic.slice(last + 1);
+    if (!isOutcome(outcome) || last < prefix.length) return undefined;
+    const middle = topic.slice(prefix.length, last); // `get`, or `{jobId}/get`
+    if (!scoped) return middle === suffix ? outcome : undefined;
+    const slash = middle.indexOf('/');
+    if (slash < 0 || middle.slice(slash + 1) !== suffix) return undefined;
+    const jobId = asJobIdOrNext(middle.slice(0, slash));
+    // `$next` is an alias for Describe only.
+    return jobId === undefined || (jobId === '$next' && operation === 'updateJobExecution') ? undefined : outcome;
+  };
 };

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { retry } from 'rxjs';
+import { firstValueFrom, retry } from 'rxjs';
 import {
   DecodeError,
   InvalidRequestError,
@@ -92,6 +92,16 @@ describe('request pipeline', () => {
         new RequestTimeoutError('describeJobExecution', 'tok-1', 1000),
       );
     });
+  });
+
+  it('request - a RequestTimeoutError shows the frames of the call that made the request', async () => {
+    const { describe } = setup(1);
+    const describeFromDeviceCode = (): Promise<unknown> => firstValueFrom(describe({ jobId: 'job-1' }));
+    const error = await describeFromDeviceCode().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    const lines = error instanceof Error ? (error.stack ?? '').split('\n') : [];
+    expect(lines[0]).toBe('RequestTimeoutError: describeJobExecution timed out after 1 ms (clientToken tok-1)');
+    expect(lines[1]).toContain('describeFromDeviceCode');
   });
 
   it('request - a rejection becomes RejectedError with code and executionState', () => {

@@ -43,6 +43,45 @@ describe('mqttTransport', () => {
     });
   });
 
+  it('mqtt transport - requests one after another keep one subscription, released a linger after the last', () => {
+    runMarbles(({ schedule }) => {
+      const port = createFakeMqttPort({ responder: answerDescribe });
+      const jobs = client(port, 1000);
+      for (const frame of [0, 600, 1200, 1900]) {
+        schedule(() => {
+          jobs.describeJobExecution({ jobId: 'job-1' }).subscribe();
+        }, frame);
+      }
+      schedule(() => {
+        expect(port.published()).toHaveLength(4);
+        expect(port.actions.filter((a) => a.kind === 'subscribe')).toHaveLength(1);
+        expect(port.activeFilters()).toEqual([`${P}/+/get/+`]);
+      }, 2899);
+      schedule(() => {
+        expect(port.activeFilters()).toEqual([]);
+        expect(port.actions.filter((a) => a.kind !== 'publish')).toEqual([
+          { kind: 'subscribe', filter: `${P}/+/get/+` },
+          { kind: 'unsubscribe', filter: `${P}/+/get/+` },
+        ]);
+      }, 2901);
+    });
+  });
+
+  it('mqtt transport - when the client ends, an idle subscription is released at once, not after its linger', () => {
+    runMarbles(({ schedule }) => {
+      const port = createFakeMqttPort({ responder: answerDescribe });
+      const jobs = client(port, 60_000);
+      schedule(() => {
+        jobs.describeJobExecution({ jobId: 'job-1' }).subscribe();
+      }, 0);
+      schedule(() => {
+        expect(port.activeFilters()).toEqual([`${P}/+/get/+`]);
+        port.setConnection('end');
+        expect(port.activeFilters()).toEqual([]);
+      }, 10);
+    });
+  });
+
   it('mqtt transport - the wire payload carries the clientToken and no jobId or thingName', async () => {
     const port = createFakeMqttPort({ responder: answerDescribe });
     await firstValueFrom(client(port).describeJobExecution({ jobId: 'job-1', executionNumber: 0, includeJobDocument: false }));
@@ -144,6 +183,19 @@ describe('mqttTransport with a port that ends its subscription', () => {
     const port: import('../../src').MqttPort = { subscribe: () => EMPTY, publish: () => of(undefined) };
     const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 1000 });
     await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toMatchObject({ name: 'TransportError' });
+  });
+});
+
+describe('mqttTransport with a port whose connection$ fails', () => {
+  it('mqtt transport - a request in flight fails with the error of connection$', async () => {
+    const { Subject } = await import('rxjs');
+    const fake = createFakeMqttPort();
+    const connection = new Subject<import('../../src').ConnectionState>();
+    const port: import('../../src').MqttPort = { subscribe: (f) => fake.subscribe(f), publish: (t, p) => fake.publish(t, p), connection$: connection };
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 5000 });
+    const describe = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    connection.error(new TransportError('the port broke'));
+    await expect(describe).rejects.toMatchObject({ name: 'TransportError', message: 'the port broke' });
   });
 });
 

@@ -6,6 +6,7 @@ import {
   matchesFilter,
   parseJobsTopic,
   replyFilter,
+  replyOutcome,
   replyTopic,
   requestTopic,
   type JobsTopic,
@@ -264,6 +265,57 @@ describe('parseJobsTopic', () => {
     }
     expect(parseJobsTopic(eventTopic('jobExecutionsChanged', T))).toEqual(event('jobExecutionsChanged'));
     expect(parseJobsTopic(eventTopic('nextJobExecutionChanged', T))).toEqual(event('nextJobExecutionChanged'));
+  });
+});
+
+describe('replyOutcome', () => {
+  // Every reply, request and event topic of two things, plus malformed ones near the reply shapes.
+  const corpus = (): string[] => {
+    const topics: string[] = [];
+    for (const thing of [T, thingName('thing-B')]) {
+      for (const operation of operations) {
+        for (const id of ['job-1', '$next', ...trickyJobIds]) {
+          topics.push(requestTopic(operation, thing, jobId(id)));
+          for (const outcome of outcomes) topics.push(replyTopic(operation, thing, outcome, jobId(id)));
+        }
+      }
+      topics.push(eventTopic('jobExecutionsChanged', thing), eventTopic('nextJobExecutionChanged', thing));
+    }
+    return topics.concat([
+      P,
+      `${P}/`,
+      `${P}/accepted`,
+      `${P}//get/accepted`,
+      `${P}/a/b/get/accepted`,
+      `${P}/get/accepted/x`,
+      `${P}/job-1/get/Accepted`,
+      `${P}/job 1/get/accepted`,
+      `${P}/get/get/accepted`,
+      `${P}/$next/update/accepted`,
+      `$aws/things/thing-A/jobsx/get/accepted`,
+      `$aws/things/thing-A/job/get/accepted`,
+      `$aws/things//jobs/get/accepted`,
+      `x${P}/get/accepted`,
+      '',
+    ]);
+  };
+
+  it('replyOutcome - agrees with parseJobsTopic on every topic, for every operation', () => {
+    for (const operation of operations) {
+      const outcomeOf = replyOutcome(operation, T);
+      for (const topic of corpus()) {
+        const parsed = parseJobsTopic(topic);
+        const expected = parsed?.kind === 'reply' && parsed.thingName === T && parsed.operation === operation ? parsed.outcome : undefined;
+        expect([operation, topic, outcomeOf(topic)]).toEqual([operation, topic, expected]);
+      }
+    }
+  });
+
+  it('replyOutcome - reads the outcome of its own replies only', () => {
+    expect(replyOutcome('describeJobExecution', T)(`${P}/job-1/get/rejected`)).toBe('rejected');
+    expect(replyOutcome('getPendingJobExecutions', T)(`${P}/get/accepted`)).toBe('accepted');
+    expect(replyOutcome('getPendingJobExecutions', T)(`${P}/job-1/get/accepted`)).toBeUndefined();
+    expect(replyOutcome('updateJobExecution', T)(`${P}/$next/update/accepted`)).toBeUndefined();
   });
 });
 
