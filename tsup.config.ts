@@ -26,5 +26,9 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    // As above: `import()` becomes `require()`, so commands load mqtt.js and the demo without the ESM loader.
+    esbuildOptions: (options) => {
+      options.supported = { ...options.supported, 'dynamic-import': false };
+    },
   },
 ]);
