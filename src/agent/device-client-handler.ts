@@ -1,5 +1,6 @@
-import { type Observable, filter, map } from '../rx';
+import { type Observable, mergeMap } from '../rx';
 import { type DeviceClientPlan, isDeviceClientDocument, parseDeviceClientDocument } from './device-client/document';
+import { identifyStepProcess, killLeftover } from './device-client/leftover';
 import { type PlanEvent, type PlanOptions, checkPlan, runPlan } from './device-client/plan';
 import type { HandlerEvent, JobHandler } from './handler';
 
@@ -9,7 +10,8 @@ import type { HandlerEvent, JobHandler } from './handler';
  * the safety differences listed in src/agent/device-client/step.ts and plan.ts. A plan that cannot run on
  * this device (commands disabled, a handler name that is not a plain file name) is REJECTED before any
  * step runs. Not resumable: an execution interrupted by a restart ends FAILED "interrupted", since a
- * half-run shell step cannot be continued safely.
+ * half-run shell step cannot be continued safely; a step's process group left running by a runner that
+ * was killed is killed then (Linux; see device-client/leftover.ts).
  */
 
 /** Options of {@link deviceClientHandler}: those of {@link runPlan} without the per-run `signal`. */
@@ -19,8 +21,18 @@ export type DeviceClientHandlerOptions = Omit<PlanOptions, 'signal'>;
 export const deviceClientHandlerName = 'device-client';
 
 /** A plan event as a handler event: a step's start and end are progress; its output is not. */
-const toHandlerEvent = (event: PlanEvent, total: number): HandlerEvent | undefined => {
-  if (event.kind === 'step' && event.event.kind === 'output') return undefined;
+const toHandlerEvents = (event: PlanEvent, total: number): HandlerEvent[] => {
+  if (event.kind === 'step' && event.event.kind === 'output') return [];
+  // The step's process group, journaled: a runner killed meanwhile kills it at its next start.
+  if (event.kind === 'step' && event.event.kind === 'started') {
+    const group = identifyStepProcess(event.event.pid);
+    const progressEvent: HandlerEvent = { kind: 'progress', percent: (event.index / total) * 100, step: event.name };
+    return group === undefined ? [progressEvent] : [{ kind: 'checkpoint', checkpoint: { process: group }, step: event.name }, progressEvent];
+  }
+  return [toHandlerEvent(event, total)];
+};
+
+const toHandlerEvent = (event: PlanEvent, total: number): HandlerEvent => {
   if (event.kind === 'result') {
     const { reason, stdout, stderr } = event.statusDetails;
     return { kind: 'done', status: event.status, details: { reason, ...(stdout === undefined ? {} : { stdout }), ...(stderr === undefined ? {} : { stderr }) } };
@@ -38,6 +50,8 @@ const toHandlerEvent = (event: PlanEvent, total: number): HandlerEvent | undefin
 export const deviceClientHandler = (options: DeviceClientHandlerOptions): JobHandler<DeviceClientPlan> => ({
   name: deviceClientHandlerName,
   resumable: false,
+  interrupted: ({ checkpoint }) =>
+    typeof checkpoint === 'object' && checkpoint !== null && 'process' in checkpoint ? killLeftover(checkpoint.process) : undefined,
   match: (document) => {
     if (!isDeviceClientDocument(document)) return undefined;
     const parsed = parseDeviceClientDocument(document);
@@ -48,9 +62,6 @@ export const deviceClientHandler = (options: DeviceClientHandlerOptions): JobHan
   run: (job): Observable<HandlerEvent> => {
     const plan = job.document;
     const total = plan.steps.length + (plan.finalStep === undefined ? 0 : 1);
-    return runPlan(plan, { ...options, signal: job.signal }).pipe(
-      map((event) => toHandlerEvent(event, total)),
-      filter((event): event is HandlerEvent => event !== undefined),
-    );
+    return runPlan(plan, { ...options, signal: job.signal }).pipe(mergeMap((event) => toHandlerEvents(event, total)));
   },
 });

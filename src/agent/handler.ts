@@ -83,6 +83,12 @@ export interface JobHandler<P = unknown> {
    * Otherwise such an execution ends FAILED with reason "interrupted". Default false.
    */
   readonly resumable?: boolean;
+  /**
+   * Called when an execution this handler ran was interrupted and will not be resumed (it ends FAILED
+   * "interrupted"), with the last checkpoint: clean up what the interrupted run left, e.g. processes. Returns
+   * a line for the status details (`cleanup`), or undefined. Errors it throws are reported, not fatal.
+   */
+  readonly interrupted?: (job: { readonly jobId: JobId; readonly executionNumber: number; readonly checkpoint: unknown; readonly step: string | undefined }) => string | undefined;
 }
 
 /** A `progress` event. */

@@ -42,6 +42,16 @@ const handlerFolder = (): string => {
 
 const connection = (thing: string): string[] => ['--endpoint', emu.mqttUrl, '--thing', thing];
 
+/** The running step's process group, as the journal records it. */
+const StepGroup = {
+  parse: (text: string): { pgid: number } => {
+    const field = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null && key in value ? Reflect.get(value, key) : undefined);
+    const pgid = ['running', 'checkpoint', 'process', 'pgid'].reduce<unknown>((value, key) => field(value, key), JSON.parse(text));
+    if (typeof pgid !== 'number') throw new Error(`no step process group in the journal: ${text}`);
+    return { pgid };
+  },
+};
+
 describe('iot-jobs run', () => {
   it('cli run - --once runs the pending Device Client jobs from the handler folder and exits 0', async () => {
     const thing = freshThing('run');
@@ -93,7 +103,7 @@ describe('iot-jobs run', () => {
 
   it('cli run - a runner killed with SIGKILL mid-job ends the job FAILED "interrupted" on restart, never stuck', async () => {
     const thing = freshThing('run');
-    createJob(emu, thing, 'killed-1', { version: '1.0', steps: [{ action: { name: 'Wait', type: 'runCommand', input: { command: 'sleep,3' } } }] });
+    createJob(emu, thing, 'killed-1', { version: '1.0', steps: [{ action: { name: 'Wait', type: 'runCommand', input: { command: 'sleep,30' } } }] });
     const journal = join(dir, 'j.json');
     const args = ['--import', 'tsx', 'src/cli/index.ts', 'run', ...connection(thing), '--handlers', handlerFolder(), '--journal', journal, '--allow-commands'];
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -101,14 +111,27 @@ describe('iot-jobs run', () => {
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     await eventually(() => out.includes('started'), 20_000, 'the job starts in the child');
+    await eventually(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"pgid"'), 10_000, 'the step group is journaled');
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     expect(statusOf('killed-1', thing).status).toBe('IN_PROGRESS');
+    // The step (sleep 30) runs on in its own process group: the runner's death does not stop it.
+    const { pgid } = StepGroup.parse(readFileSync(journal, 'utf8'));
+    const alive = (): boolean => {
+      try {
+        process.kill(-pgid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(true);
 
     const again = await runCli(['run', ...connection(thing), '--handlers', join(dir, 'handlers'), '--journal', journal, '--once', '--allow-commands']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/failed\s+killed-1 #1: interrupted/);
-    expect(statusOf('killed-1', thing)).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'interrupted' } });
+    expect(statusOf('killed-1', thing)).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'interrupted', cleanup: `killed the step's leftover process group ${pgid}` } });
+    await eventually(() => !alive(), 5_000, 'the leftover step is gone');
   }, 60_000);
 
   it('cli run - a journal that cannot be written is a failure (exit 1) before any job runs', async () => {

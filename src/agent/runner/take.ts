@@ -123,9 +123,17 @@ const resumeWith = (context: RunnerContext, options: TakeOptions, running: Runni
       return of<RunnerEvent>({ ...ref, kind: 'canceled', status: execution?.status ?? 'REMOVED' });
     }
     const version = execution.versionNumber;
-    const interrupted = (detail: string): Observable<RunnerEvent> =>
-      finishExecution(context, ref, 'FAILED', { reason: interruptedReason, detail }, version, running.queuedAt ?? execution.queuedAt);
     const handler = options.handlers.find((candidate) => candidate.name === running.handler);
+    const interrupted = (detail: string): Observable<RunnerEvent> => {
+      let cleanup: string | undefined;
+      try {
+        cleanup = handler?.interrupted?.({ jobId: ref.jobId, executionNumber: ref.executionNumber, checkpoint: running.checkpoint, step: running.step });
+      } catch (error) {
+        cleanup = `clean-up failed: ${toJobsError(error).message}`;
+      }
+      const details = { reason: interruptedReason, detail, ...(cleanup === undefined ? {} : { cleanup }) };
+      return finishExecution(context, ref, 'FAILED', details, version, running.queuedAt ?? execution.queuedAt);
+    };
     if (handler?.resumable !== true) return interrupted(`the runner stopped while this job ran, and its handler "${running.handler}" cannot resume`);
     let match: Match<unknown> | undefined;
     try {
