@@ -39,6 +39,9 @@ const settle = <R>(operation: OperationName, response: t.Decoder<unknown, R>, re
 };
 
 /** Where an operation was called; `stack` as V8 formats it (a string, unless an app's prepareStackTrace says otherwise). */
+/** Frames of the caller's stack kept for a RequestTimeoutError: the caller and a few of its callers. */
+const callerFrames = 4;
+
 interface CallSite {
   stack?: unknown;
 }
@@ -72,7 +75,11 @@ export const request = <K extends OperationName, R>(
     // subscribe, ...). Those cost as much to walk as the caller's (~1 µs a frame) and push the caller out of
     // V8's 10-frame limit. The error itself is only built if the deadline passes.
     const callSite: CallSite = {};
+    // A few frames are enough to show the caller; each frame walked costs ~1 µs on every request.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = callerFrames;
     Error.captureStackTrace(callSite, send);
+    Error.stackTraceLimit = limit;
     return new Observable<R>((subscriber) => {
       const clientToken = context.newToken();
       // Throws InvalidRequestError before any I/O; the Observable turns that into the error notification.

@@ -95,6 +95,7 @@ describe('request pipeline', () => {
   });
 
   it('request - a RequestTimeoutError shows the frames of the call that made the request', async () => {
+    const limitBefore = Error.stackTraceLimit;
     const { describe } = setup(1);
     const describeFromDeviceCode = (): Promise<unknown> => firstValueFrom(describe({ jobId: 'job-1' }));
     const error = await describeFromDeviceCode().catch((e: unknown) => e);
@@ -102,6 +103,9 @@ describe('request pipeline', () => {
     const lines = error instanceof Error ? (error.stack ?? '').split('\n') : [];
     expect(lines[0]).toBe('RequestTimeoutError: describeJobExecution timed out after 1 ms (clientToken tok-1)');
     expect(lines[1]).toContain('describeFromDeviceCode');
+    // Only a few frames are walked on each request, and the process's own limit is left as it was.
+    expect(lines.length).toBeLessThanOrEqual(5);
+    expect(Error.stackTraceLimit).toBe(limitBefore);
   });
 
   it('request - a rejection becomes RejectedError with code and executionState', () => {
