@@ -33,7 +33,7 @@ describe('review fixes', () => {
     const port = createFakeMqttPort({
       responder: (_topic, payload) => [{ topic: `${P}/get/accepted`, payload: `[{"clientToken":"${clientTokenOf(payload) ?? ''}"}]` }],
     });
-    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 60_000 });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port, { lingerMs: 0 }), timeoutMs: 60_000 });
     await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toMatchObject({ name: 'DecodeError' });
   });
 });
