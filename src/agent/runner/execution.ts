@@ -8,6 +8,7 @@ import { deliverStatus, type Delivery } from './deliver';
 import { drainOnWake } from './drain-on-wake';
 import { type RunnerOutcome, finishExecution } from './finish';
 import { watchForCancel } from './cancel-watch';
+import { invalidEvent, jsonProblem } from './check-event';
 import { toJobsError } from './resilient';
 
 /**
@@ -48,27 +49,6 @@ const progressDetails = (event: Extract<HandlerEvent, { kind: 'progress' }>, ste
   ...(step === undefined ? {} : { step }),
   ...event.details,
 });
-
-const eventKinds: ReadonlySet<unknown> = new Set(['progress', 'checkpoint', 'done']);
-const outcomes: ReadonlySet<unknown> = new Set(['SUCCEEDED', 'FAILED']);
-
-/** What is wrong with a value a handler emitted as an event, if anything (handlers are unchecked user code). */
-const invalidEvent = (event: unknown): string | undefined => {
-  if (typeof event !== 'object' || event === null || !('kind' in event)) return `expected an object with a kind, got ${typeof event}`;
-  if (!eventKinds.has(event.kind)) return `unknown kind ${typeof event.kind === "string" ? JSON.stringify(event.kind) : typeof event.kind}`;
-  if (event.kind === 'done' && !('status' in event && outcomes.has(event.status))) return 'a done event needs status SUCCEEDED or FAILED';
-  return undefined;
-};
-
-/** Why `value` cannot be saved as JSON (BigInt, a cycle), if it cannot. */
-const jsonProblem = (value: unknown): string | undefined => {
-  try {
-    JSON.stringify(value);
-    return undefined;
-  } catch (error) {
-    return messageOf(error);
-  }
-};
 
 /** Runs `job`; see the file comment. Errors: JournalError when the journal cannot be written. */
 export const runExecution = (context: RunnerContext, job: ExecutionToRun, recheck: Observable<unknown>): Observable<RunnerEvent> =>

@@ -1,0 +1,27 @@
+/**
+ * Checks of what a handler emits. Handlers are user code and their events unchecked values: a bug in one
+ * must fail its job with a reason, never the runner.
+ */
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+const eventKinds: ReadonlySet<unknown> = new Set(['progress', 'checkpoint', 'done']);
+const outcomes: ReadonlySet<unknown> = new Set(['SUCCEEDED', 'FAILED']);
+
+/** What is wrong with a value a handler emitted as an event, if anything (handlers are unchecked user code). */
+export const invalidEvent = (event: unknown): string | undefined => {
+  if (typeof event !== 'object' || event === null || !('kind' in event)) return `expected an object with a kind, got ${typeof event}`;
+  if (!eventKinds.has(event.kind)) return `unknown kind ${typeof event.kind === "string" ? JSON.stringify(event.kind) : typeof event.kind}`;
+  if (event.kind === 'done' && !('status' in event && outcomes.has(event.status))) return 'a done event needs status SUCCEEDED or FAILED';
+  return undefined;
+};
+
+/** Why `value` cannot be saved as JSON (BigInt, a cycle), if it cannot. */
+export const jsonProblem = (value: unknown): string | undefined => {
+  try {
+    JSON.stringify(value);
+    return undefined;
+  } catch (error) {
+    return messageOf(error);
+  }
+};
