@@ -1,6 +1,7 @@
 import { Observable, VirtualTimeScheduler } from 'rxjs';
 import { checkpoint, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
 import { createHarness, kinds, waitingHandler, type Harness } from './runner-harness';
+import { advanceBy } from '../helpers/virtual-time';
 
 /**
  * The service's timers against the runner: the emulator runs on virtual time (minutes of job time in a
@@ -15,13 +16,7 @@ describe('runJobs and the service timers', () => {
   let scheduler: VirtualTimeScheduler;
   let harness: Harness;
 
-  /** Moves the emulator's virtual time forward by `ms`, firing its timers. */
-  const advance = (ms: number): void => {
-    const target = scheduler.now() + ms;
-    scheduler.maxFrames = target;
-    scheduler.flush();
-    scheduler.frame = target;
-  };
+  const advance = (ms: number): void => advanceBy(scheduler, ms);
   const stepDeadline = (jobId: string): number | undefined => {
     const found = harness.emulator.engine.describeExecution(jobId, 'thing-A');
     return found.ok ? found.value.stepDeadline : undefined;

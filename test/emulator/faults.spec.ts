@@ -13,6 +13,7 @@ import {
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { createFaultInjector, type DeviceRequest } from '../../src/emulator/faults';
 import { job } from '../helpers/names';
+import { pendingOutcome } from '../helpers/outcome';
 
 /** `emu.faults`: injected throttles (not applied) and lost replies (applied), over MQTT and HTTP. */
 
@@ -41,16 +42,7 @@ const overMqtt = (thingName = 'thing-A', timeoutMs = 5000): JobsClient =>
 const overHttp = (thingName = 'thing-A'): JobsClient =>
   createJobsClient({ thingName, transport: httpsTransport({ endpoint: emulator.dataEndpoint, region: 'us-east-1', credentials: emulator.credentials }), timeoutMs: 5000 });
 
-/** 'ok', or how a getPending call failed. */
-const outcome = async (jobs: JobsClient): Promise<string> => {
-  try {
-    await firstValueFrom(jobs.getPendingJobExecutions());
-    return 'ok';
-  } catch (error) {
-    if (error instanceof RejectedError) return error.httpStatus === undefined ? error.code : `${error.code} ${error.httpStatus}`;
-    throw error;
-  }
-};
+const outcome = pendingOutcome;
 
 const statusOf = (thing = 'thing-A'): string => {
   const found = emulator.engine.describeExecution(`job-${thing}`, thing);

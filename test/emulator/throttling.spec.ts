@@ -3,6 +3,8 @@ import { firstValueFrom, VirtualTimeScheduler } from 'rxjs';
 import { RejectedError, connectMqtt, createJobsClient, httpsTransport, mqttTransport, type JobsClient } from '../../src';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator';
 import { createRateLimiter } from '../../src/emulator/rate-limit';
+import { advanceBy } from '../helpers/virtual-time';
+import { pendingOutcome } from '../helpers/outcome';
 
 /**
  * The device-API rate limit (`rateLimit`): a token bucket per thing over MQTT and HTTP together, on the
@@ -27,13 +29,7 @@ afterEach(async () => {
   await emulator.close();
 });
 
-/** Moves virtual time forward by `ms`. */
-const advance = (ms: number): void => {
-  const target = scheduler.now() + ms;
-  scheduler.maxFrames = target;
-  scheduler.flush();
-  scheduler.frame = target;
-};
+const advance = (ms: number): void => advanceBy(scheduler, ms);
 
 const overMqtt = (thingName = 'thing-A'): JobsClient =>
   createJobsClient({ thingName, transport: mqttTransport(client, { lingerMs: 0 }), timeoutMs: 5000 });
@@ -45,16 +41,7 @@ const overHttp = (thingName = 'thing-A'): JobsClient =>
     timeoutMs: 5000,
   });
 
-/** 'ok', or the rejection code (and HTTP status) a getPending call ends with. */
-const outcome = async (jobs: JobsClient): Promise<string> => {
-  try {
-    await firstValueFrom(jobs.getPendingJobExecutions());
-    return 'ok';
-  } catch (error) {
-    if (error instanceof RejectedError) return error.httpStatus === undefined ? error.code : `${error.code} ${error.httpStatus}`;
-    throw error;
-  }
-};
+const outcome = pendingOutcome;
 
 describe('emulator throttling', () => {
   it('throttling - MQTT: past the burst a request is rejected RequestThrottled; the bucket refills on the clock', async () => {

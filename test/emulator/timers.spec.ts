@@ -4,6 +4,7 @@ import { connectMqtt, createJobsClient, mqttTransport } from '../../src';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import type { CreateJobParams } from '../../src/emulator/engine/control';
 import { job } from '../helpers/names';
+import { advanceBy } from '../helpers/virtual-time';
 
 /**
  * Step timers, the job in-progress timeout and retries on virtual time: `startEmulator({ scheduler })` with an
@@ -31,13 +32,7 @@ afterEach(async () => {
   await emulator.close();
 });
 
-/** Moves virtual time forward by `ms`, firing every timer due on the way. */
-const advance = (ms: number): void => {
-  const target = scheduler.now() + ms;
-  scheduler.maxFrames = target;
-  scheduler.flush();
-  scheduler.frame = target;
-};
+const advance = (ms: number): void => advanceBy(scheduler, ms);
 
 const createJob = (jobId: string, extra: Partial<CreateJobParams> = {}, thing = 'thing-A'): void => {
   const result = emulator.engine.createJob({ jobId, targets: [arn(thing)], document: JSON.stringify({ op: jobId }), ...extra });
