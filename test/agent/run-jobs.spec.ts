@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as t from 'io-ts';
 import { NEVER, Observable, Subject, concat, firstValueFrom, of, throwError } from 'rxjs';
 import { checkpoint, defineHandler, failed, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
@@ -245,5 +246,27 @@ describe('runJobs on the emulator', () => {
     push?.(progress(50, { try: 'two' }));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(harness.status('job-1').statusDetails).toMatchObject({ try: 'two', progress: '50%' });
+  });
+
+  it('run jobs - canceling a Device Client job kills its step, process group and all', async () => {
+    const journal = `${harness.dir}/journal.json`;
+    harness.addJob('job-sleep', { version: '1.0', steps: [{ action: { name: 'Sleep', type: 'runCommand', input: { command: 'sh,-c,sleep 30 & sleep 30' } } }] });
+    const runner = harness.start({ handlers: [deviceClientHandler({ handlerDir: harness.dir, allowCommands: true })], journal });
+    await runner.waitFor((event) => event.kind === 'progress');
+    const pgid = Number(/"pgid":\s*(\d+)/.exec(readFileSync(journal, 'utf8'))?.[1]);
+    const alive = (): boolean => {
+      try {
+        process.kill(-pgid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(true);
+    expect(harness.emulator.engine.cancelJob('job-sleep', { force: true }).ok).toBe(true);
+    await runner.waitFor((event) => event.kind === 'canceled');
+    for (let i = 0; i < 100 && alive(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alive()).toBe(false);
+    expect(harness.status('job-sleep').status).toBe('CANCELED');
   });
 });

@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Observable, firstValueFrom, tap } from 'rxjs';
-import type { JobsClient } from '../../src';
-import { connectMqtt } from '../../src';
+import { type JobsClient, connectMqtt, createJobsClient, mqttTransport } from '../../src';
 import { checkpoint, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
 import { openJournal } from '../../src/agent/journal';
 import { createHarness, jobIdOf, kinds, type Harness } from './runner-harness';
@@ -223,5 +222,37 @@ describe('runJobs: journal, restarts and delivery', () => {
     await runner.waitFor((event) => event.kind === 'reported' && event.jobId === 'update-app' && runner.events.filter((e) => e.kind === 'reported').length === 2);
     expect(ran).toEqual([{ version: '1.0' }, { version: '2.0' }]);
     expect(harness.status('update-app')).toMatchObject({ status: 'SUCCEEDED', statusDetails: { ran: '2' } });
+  });
+
+  it('runner journal - an outcome decided while the connection is down is delivered after the reconnect', async () => {
+    const { emulator } = harness;
+    const mqtt = await connectMqtt({ url: emulator.mqttUrl, clientId: 'thing-A-flaky', reconnectPeriodMs: 200 });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(mqtt, { lingerMs: 0 }), timeoutMs: 300 });
+    let finish: (() => void) | undefined;
+    const gated: JobHandler = {
+      name: 'gated',
+      match: (document) => ({ ok: true, document }),
+      run: () => new Observable<HandlerEvent>((subscriber) => {
+        subscriber.next(progress(50));
+        finish = () => {
+          subscriber.complete();
+        };
+      }),
+    };
+    harness.addJob('job-1', {});
+    const runner = harness.start({ handlers: [gated] }, jobs);
+    try {
+      await runner.waitFor((event) => event.kind === 'progress');
+      mqtt.stream.destroy(); // the network drops
+      finish?.();
+      await runner.waitFor((event) => event.kind === 'succeeded');
+      expect(harness.status('job-1').status).toBe('IN_PROGRESS');
+      const reported = await runner.waitFor((event) => event.kind === 'reported', 10_000);
+      expect(reported).toMatchObject({ status: 'SUCCEEDED' });
+      expect(harness.status('job-1').status).toBe('SUCCEEDED');
+    } finally {
+      runner.stop();
+      await mqtt.endAsync(true);
+    }
   });
 });
