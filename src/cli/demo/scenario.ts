@@ -99,7 +99,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
         document: { version: '1.0', includeStdOut: true, steps: [{ action: { name: 'Check health', type: 'runHandler', input: { handler: 'health-check.sh', args: ['/data'] } } }] },
         expected: 'SUCCEEDED',
       },
-      { jobId: 'collect-diagnostics', description: 'slow diagnostics, canceled by the operator while they run', document: { operation: 'collect-diagnostics', samples: 20 }, expected: 'CANCELED' },
+      { jobId: 'collect-diagnostics', description: 'slow diagnostics, canceled by the operator while they run', document: { operation: 'collect-diagnostics', samples: 40 }, expected: 'CANCELED' },
     ];
     const control = demoControlPlane(emulator.controlEndpoint);
     for (const job of jobs) await control.createJob(job.jobId, demoThing, job.document, job.description);
