@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type Argv, splitCommand } from '../agent/device-client/command';
 import { deviceClientHandler } from '../agent/device-client-handler';
+import { firmwareUpdateHandler } from '../agent/firmware/handler';
 import type { JobHandler } from '../agent/handler';
 import { runJobs } from '../agent/run-jobs';
 import { millisecondsArg, stepTimeoutArg } from './args';
@@ -18,6 +20,10 @@ export const defaultHandlerDir = (): string => join(homedir(), '.aws-iot-device-
 export const defaultJournalPath = (): string => join(homedir(), '.iot-jobs', 'journal.json');
 
 interface RunFlags {
+  readonly installDir?: string;
+  readonly reboot?: Argv;
+  readonly selfTest?: Argv;
+  readonly allowUrl: string[];
   readonly handlers?: string;
   readonly allowCommands?: boolean;
   readonly journal?: string;
@@ -28,8 +34,28 @@ interface RunFlags {
   readonly once?: boolean;
 }
 
-/** The handlers `run` offers: AWS IoT Device Client job documents from the handler folder. */
+/** A command line as Device Client writes one: arguments separated by commas (`\,` for a comma). */
+const argvArg = (value: string): Argv => {
+  const split = splitCommand(value);
+  if (!split.ok) throw new InvalidArgumentError(split.reason);
+  return split.argv;
+};
+
+/**
+ * The handlers `run` offers: firmware updates into `--install-dir` when given (first: its documents are
+ * `{"operation": "firmware-update", …}`), then AWS IoT Device Client job documents from the handler folder.
+ */
 const handlersOf = (flags: RunFlags, io: CliIo): JobHandler[] => [
+  ...(flags.installDir === undefined
+    ? []
+    : [
+        firmwareUpdateHandler({
+          installDir: resolve(io.cwd, flags.installDir),
+          ...(flags.reboot === undefined ? {} : { reboot: flags.reboot }),
+          ...(flags.selfTest === undefined ? {} : { selfTest: flags.selfTest }),
+          ...(flags.allowUrl.length === 0 ? {} : { allowedUrlPrefixes: flags.allowUrl }),
+        }),
+      ]),
   deviceClientHandler({ handlerDir: resolve(io.cwd, flags.handlers ?? defaultHandlerDir()), allowCommands: flags.allowCommands === true, cwd: io.cwd }),
 ];
 
@@ -40,7 +66,7 @@ const handlersOf = (flags: RunFlags, io: CliIo): JobHandler[] => [
  * with `--json`. Exits 1 when the journal cannot be written.
  */
 export const runCommand = (program: Command, io: CliIo): void => {
-  deviceCommand(program, 'run', 'run this thing\'s jobs (AWS IoT Device Client job documents), journaled so a restart resumes')
+  deviceCommand(program, 'run', 'run this thing\'s jobs (AWS IoT Device Client job documents, firmware updates), journaled so a restart resumes')
     .option('--handlers <dir>', `allow-listed folder of runHandler programs (default ${defaultHandlerDir()})`)
     .option('--allow-commands', 'let job documents run commands (runCommand); off by default')
     .option('--journal <file>', `the runner's journal (default ${defaultJournalPath()})`)
@@ -49,6 +75,10 @@ export const runCommand = (program: Command, io: CliIo): void => {
     .option('--progress-interval <ms>', 'least time between progress updates (default 5000)', millisecondsArg)
     .option('--poll-interval <ms>', 'look for jobs this often besides notifications (default 300000)', millisecondsArg)
     .option('--once', 'run the pending jobs, then exit')
+    .option('--install-dir <dir>', 'run firmware-update jobs too, installing into <dir> (releases/<version>, current symlink)')
+    .option('--reboot <command>', 'firmware: the command that reboots, comma-separated as in Device Client, e.g. sudo,systemctl,reboot', argvArg)
+    .option('--self-test <command>', 'firmware: a health check run with the new release active (exit 0 = healthy)', argvArg)
+    .option('--allow-url <prefix>', 'firmware: a URL prefix images may come from, ending with / (repeatable; default any https://)', (v: string, all: string[]) => [...all, v], [])
     .action(async (flags: RunFlags, command: Command) => {
       const journal = resolve(io.cwd, flags.journal ?? defaultJournalPath());
       mkdirSync(dirname(journal), { recursive: true, mode: 0o700 });

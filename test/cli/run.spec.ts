@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator';
@@ -133,6 +133,21 @@ describe('iot-jobs run', () => {
     expect(statusOf('killed-1', thing)).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'interrupted', cleanup: `killed the step's leftover process group ${pgid}` } });
     await eventually(() => !alive(), 5_000, 'the leftover step is gone');
   }, 60_000);
+
+  it('cli run - --install-dir runs firmware updates too: download, sha256, install, self-test', async () => {
+    const thing = freshThing('run');
+    const image = Buffer.alloc(50_000, 7);
+    const file = emu.files.put('app-3.1.0.bin', image);
+    createJob(emu, thing, 'fw-3-1-0', { operation: 'firmware-update', version: '3.1.0', url: file.url, sha256: file.sha256, size: file.size });
+    const installDir = join(dir, 'app');
+    const run = await runCli(['run', ...connection(thing), '--journal', join(dir, 'j.json'), '--once', '--install-dir', installDir, '--self-test', 'sh,-c,test -s current/app-3.1.0.bin']);
+    expect(run).toMatchObject({ code: 0 });
+    expect(statusOf('fw-3-1-0', thing)).toMatchObject({ status: 'SUCCEEDED', statusDetails: { version: '3.1.0' } });
+    expect(readlinkSync(join(installDir, 'current'))).toBe(join('releases', '3.1.0'));
+    const bad = await runCli(['run', ...connection(thing), '--journal', join(dir, 'j.json'), '--once', '--install-dir', installDir, '--allow-url', 'https://example.com/no-slash']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('allowedUrlPrefixes');
+  });
 
   it('cli run - a journal that cannot be written is a failure (exit 1) before any job runs', async () => {
     const thing = freshThing('run');
