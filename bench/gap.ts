@@ -19,7 +19,8 @@ import { benchJobId } from './lib/config';
 import { log, oursEntry, startServer } from './lib/harness';
 import { median } from './lib/stats';
 
-type Mark = 'publish' | 'packet' | 'caller';
+/** `pause`: the other client's turn; no span crosses it. */
+type Mark = 'publish' | 'packet' | 'caller' | 'pause';
 
 /** Records when `client` publishes and when a PUBLISH packet arrives. */
 const watch = (client: MqttClient, marks: [Mark, number][]): void => {
@@ -36,15 +37,14 @@ const gap = (marks: readonly [Mark, number][], from: Mark, to: Mark): string => 
   const spans: number[] = [];
   marks.forEach(([mark, at], i) => {
     if (mark !== from) return;
-    const next = marks.slice(i + 1).find(([other]) => other === to);
-    if (next !== undefined) spans.push(next[1] - at);
+    const next = marks.slice(i + 1, i + 6).find(([other]) => other === to || other === 'pause');
+    if (next !== undefined && next[0] === to) spans.push(next[1] - at);
   });
   return `${(median(spans) * 1000).toFixed(1)} µs`;
 };
 
 const report = (name: string, marks: readonly [Mark, number][]): void => {
-  const round = gap(marks, 'publish', 'packet');
-  log(`${name.padEnd(5)} publish → reply packet ${round}; reply packet → caller ${gap(marks, 'packet', 'caller')}; caller → next publish ${gap(marks, 'caller', 'publish')}`);
+  log(`${name.padEnd(5)} publish → reply packet ${gap(marks, 'publish', 'packet')}; reply packet → caller ${gap(marks, 'packet', 'caller')}; caller → next publish ${gap(marks, 'caller', 'publish')}`);
 };
 
 const main = async (): Promise<void> => {
@@ -54,14 +54,9 @@ const main = async (): Promise<void> => {
     const library = createRequire(__filename)(oursEntry) as typeof Library;
     const ours = await library.connectMqtt({ url: server.url, clientId: 'gap-ours', reconnectPeriodMs: 0 });
     const jobs = library.createJobsClient({ thingName: 'gap-ours', transport: library.mqttTransport(ours) });
-    const oursMarks: [Mark, number][] = [];
-    for (let i = 0; i < 300; i += 1) await firstValueFrom(jobs.describeJobExecution({ jobId: benchJobId }));
-    watch(ours, oursMarks);
-    for (let i = 0; i < count; i += 1) {
+    const oursDescribe = async (): Promise<void> => {
       await firstValueFrom(jobs.describeJobExecution({ jobId: benchJobId }));
-      oursMarks.push(['caller', performance.now()]);
-    }
-    await ours.endAsync(true);
+    };
 
     const raw = await mqtt.connectAsync(server.url, { clientId: 'gap-raw', reconnectPeriod: 0 });
     // As bench/lib/harness.ts's raw client: TCP_NODELAY, or each round trip waits for Nagle.
@@ -76,23 +71,34 @@ const main = async (): Promise<void> => {
     });
     await raw.subscribeAsync('$aws/things/gap-raw/jobs/+/get/+', { qos: 1 });
     let n = 0;
-    const describe = (): Promise<void> =>
+    const rawDescribe = (): Promise<void> =>
       new Promise((resolve) => {
         n += 1;
         const clientToken = `raw-${String(n)}`;
         waiting.set(clientToken, resolve);
         raw.publish(`$aws/things/gap-raw/jobs/${benchJobId}/get`, JSON.stringify({ clientToken }), { qos: 1 });
       });
-    const rawMarks: [Mark, number][] = [];
-    for (let i = 0; i < 300; i += 1) await describe();
-    watch(raw, rawMarks);
-    for (let i = 0; i < count; i += 1) {
-      await describe();
-      rawMarks.push(['caller', performance.now()]);
+
+    const clients = [
+      { name: 'ours', client: ours, describe: oursDescribe, marks: new Array<[Mark, number]>() },
+      { name: 'raw', client: raw, describe: rawDescribe, marks: new Array<[Mark, number]>() },
+    ];
+    for (const { describe } of clients) for (let i = 0; i < 300; i += 1) await describe();
+    for (const { client, marks } of clients) watch(client, marks);
+    // Rounds in alternating order: the emulator child warms up as it runs, which would favour the second.
+    const rounds = 10;
+    for (let round = 0; round < rounds; round += 1) {
+      for (const { describe, marks } of round % 2 === 0 ? clients : [...clients].reverse()) {
+        for (let i = 0; i < Math.ceil(count / rounds); i += 1) {
+          await describe();
+          marks.push(['caller', performance.now()]);
+        }
+        marks.push(['pause', performance.now()]);
+      }
     }
+    await ours.endAsync(true);
     await raw.endAsync(true);
-    report('ours', oursMarks);
-    report('raw', rawMarks);
+    for (const { name, marks } of clients) report(name, marks);
   } finally {
     await server.stop();
   }
