@@ -47,6 +47,31 @@ interface CallSite {
 }
 
 /** The RequestTimeoutError of a request, showing the frames of the call that made it. */
+/**
+ * Takes the caller's frames into `callSite`. A few are enough to show the caller, and each frame walked costs
+ * ~1 µs on every request, so the limit is lowered to {@link callerFrames} for the walk: only lowered (an app
+ * that set a lower one, or 0 to turn stacks off, keeps it), and left alone where it cannot be written
+ * (`--frozen-intrinsics`).
+ */
+const captureCaller = (callSite: CallSite, below: (...args: never[]) => unknown): void => {
+  // Typed number, but any value can be set at run time.
+  const limit: unknown = Error.stackTraceLimit;
+  let lowered = false;
+  try {
+    if (typeof limit === 'number' && limit > callerFrames) {
+      Error.stackTraceLimit = callerFrames;
+      lowered = true;
+    }
+  } catch {
+    // Read-only: walk with the process's limit.
+  }
+  try {
+    Error.captureStackTrace(callSite, below);
+  } finally {
+    if (lowered && typeof limit === 'number') Error.stackTraceLimit = limit;
+  }
+};
+
 const timedOut = (operation: OperationName, clientToken: string, timeoutMs: number, callSite: CallSite): RequestTimeoutError => {
   const error = new RequestTimeoutError(operation, clientToken, timeoutMs);
   const { stack } = callSite;
@@ -75,11 +100,7 @@ export const request = <K extends OperationName, R>(
     // subscribe, ...). Those cost as much to walk as the caller's (~1 µs a frame) and push the caller out of
     // V8's 10-frame limit. The error itself is only built if the deadline passes.
     const callSite: CallSite = {};
-    // A few frames are enough to show the caller; each frame walked costs ~1 µs on every request.
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = callerFrames;
-    Error.captureStackTrace(callSite, send);
-    Error.stackTraceLimit = limit;
+    captureCaller(callSite, send);
     return new Observable<R>((subscriber) => {
       const clientToken = context.newToken();
       // Throws InvalidRequestError before any I/O; the Observable turns that into the error notification.

@@ -108,6 +108,23 @@ describe('request pipeline', () => {
     expect(Error.stackTraceLimit).toBe(limitBefore);
   });
 
+  it('request - a read-only or lower Error.stackTraceLimit is respected, never a synchronous throw', async () => {
+    const original = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit');
+    try {
+      Object.defineProperty(Error, 'stackTraceLimit', { value: 2, writable: false, configurable: true });
+      const { describe } = setup(1);
+      const error = await firstValueFrom(describe({ jobId: 'job-1' })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RequestTimeoutError);
+      expect(Error.stackTraceLimit).toBe(2);
+      Object.defineProperty(Error, 'stackTraceLimit', { value: 0, writable: true, configurable: true });
+      const second = await firstValueFrom(setup(1).describe({ jobId: 'job-1' })).catch((e: unknown) => e);
+      expect(second).toBeInstanceOf(RequestTimeoutError);
+      expect(Error.stackTraceLimit).toBe(0);
+    } finally {
+      if (original !== undefined) Object.defineProperty(Error, 'stackTraceLimit', original);
+    }
+  });
+
   it('request - a rejection becomes RejectedError with code and executionState', () => {
     runMarbles(({ expectObservable, schedule }) => {
       const { transport, describe, callAt } = setup();
