@@ -9,6 +9,7 @@ import type { JobHandler } from '../agent/handler';
 import { runJobs } from '../agent/run-jobs';
 import { millisecondsArg, stepTimeoutArg } from './args';
 import { deviceCommand, withClient } from './device-command';
+import { ConfigError } from './errors';
 import type { CliIo } from './io';
 import { lastValueFrom, takeUntil, takeWhile } from './rx';
 import { stopRequested } from './stop';
@@ -80,6 +81,9 @@ export const runCommand = (program: Command, io: CliIo): void => {
     .option('--self-test <command>', 'firmware: a health check run with the new release active (exit 0 = healthy)', argvArg)
     .option('--allow-url <prefix>', 'firmware: a URL prefix images may come from, ending with / (repeatable; default any https://)', (v: string, all: string[]) => [...all, v], [])
     .action(async (flags: RunFlags, command: Command) => {
+      if (flags.installDir === undefined && (flags.reboot !== undefined || flags.selfTest !== undefined || flags.allowUrl.length > 0)) {
+        throw new ConfigError('--reboot, --self-test and --allow-url configure firmware updates: they need --install-dir');
+      }
       const journal = resolve(io.cwd, flags.journal ?? defaultJournalPath());
       mkdirSync(dirname(journal), { recursive: true, mode: 0o700 });
       await withClient(command, io, async ({ opened: { client, reconnected$ }, json }) => {

@@ -147,6 +147,10 @@ describe('iot-jobs run', () => {
     const bad = await runCli(['run', ...connection(thing), '--journal', join(dir, 'j.json'), '--once', '--install-dir', installDir, '--allow-url', 'https://example.com/no-slash']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('allowedUrlPrefixes');
+    // Firmware flags without --install-dir are a usage error, before any connection.
+    const orphan = await runCli(['run', '--endpoint', 'mqtt://127.0.0.1:9', '--thing', thing, '--once', '--reboot', 'sudo,reboot']);
+    expect(orphan.code).toBe(2);
+    expect(orphan.stderr).toContain('need --install-dir');
   });
 
   it('cli run - a journal that cannot be written is a failure (exit 1) before any job runs', async () => {
