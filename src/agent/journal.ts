@@ -158,6 +158,9 @@ const identityOf = ({ jobId, executionNumber, versionNumber, startedAt, handler,
   ...(queuedAt === undefined ? {} : { queuedAt }),
 });
 
+/** The service gives `queuedAt` in whole seconds (MQTT); compare at that grain whatever the transport gave. */
+const sameSecond = (a: Date, b: Date): boolean => Math.floor(a.getTime() / 1000) === Math.floor(b.getTime() / 1000);
+
 const withoutRunning = ({ version, completed, outbox }: JournalState): JournalState => ({ version, completed, outbox });
 
 const sameExecution = (a: { jobId: string; executionNumber?: number }, b: { jobId: string; executionNumber?: number }): boolean =>
@@ -242,7 +245,7 @@ const createJournal = (path: string, initial: JournalState, persist: (next: Jour
       (done) =>
         done.jobId === jobId &&
         done.executionNumber === executionNumber &&
-        (queuedAt === undefined || done.queuedAt === undefined || done.queuedAt.getTime() === queuedAt.getTime()),
+        (queuedAt === undefined || done.queuedAt === undefined || sameSecond(done.queuedAt, queuedAt)),
     );
   const wasCompleted = (jobId: string, executionNumber: number): boolean => completedAs(jobId, executionNumber) !== undefined;
 

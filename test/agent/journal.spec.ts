@@ -297,3 +297,21 @@ describe('journal', () => {
     expect(Object.isFrozen(statusDetails)).toBe(false);
   });
 });
+
+describe('journal: executions told apart by queuedAt', () => {
+  it('journal - a completed execution matches its queuedAt to the second; another queuedAt is another execution', () => {
+    const dir = fs.mkdtempSync(join(tmpdir(), 'journal-queued-'));
+    const { journal } = openJournal(join(dir, 'journal.json'));
+    const jobId = job('reused');
+    const queuedAt = new Date('2026-11-27T01:00:00.000Z');
+    journal.begin({ jobId, executionNumber: 1, versionNumber: 2, handler: 'h', queuedAt });
+    journal.complete({ jobId, executionNumber: 1, status: 'SUCCEEDED' });
+    expect(journal.completedAs(jobId, 1, new Date('2026-11-27T01:00:00.400Z'))).toMatchObject({ status: 'SUCCEEDED', queuedAt });
+    expect(journal.completedAs(jobId, 1, new Date('2026-11-27T01:00:02.000Z'))).toBeUndefined();
+    expect(journal.completedAs(jobId, 1)).toBeDefined();
+    // Reopened from the file, the same.
+    const again = openJournal(join(dir, 'journal.json')).journal;
+    expect(again.completedAs(jobId, 1, new Date('2026-11-27T01:00:02.000Z'))).toBeUndefined();
+    expect(() => again.begin({ jobId, executionNumber: 1, versionNumber: 1, handler: 'h', queuedAt: new Date('2026-11-27T01:05:00Z') })).not.toThrow();
+  });
+});
