@@ -52,6 +52,8 @@ export const OutboxEntry = t.intersection(
       statusDetails: StatusDetails,
       expectedVersion: Count,
       stepTimeoutInMinutes: UpdateStepTimeoutInMinutes,
+      /** The execution's `queuedAt`: a replay after a restart must not reach a re-created execution. */
+      queuedAt: IsoDate,
     }),
   ],
   'OutboxEntry',

@@ -64,6 +64,8 @@ export interface StatusUpdate {
   readonly statusDetails?: StatusDetails;
   readonly expectedVersion?: number;
   readonly stepTimeoutInMinutes?: number;
+  /** The execution's `queuedAt`, to tell it from a re-created one when the update is replayed. */
+  readonly queuedAt?: Date;
 }
 
 /** An execution this device has finished ({@link Journal.complete}). */
@@ -159,7 +161,7 @@ const identityOf = ({ jobId, executionNumber, versionNumber, startedAt, handler,
 });
 
 /** The service gives `queuedAt` in whole seconds (MQTT); compare at that grain whatever the transport gave. */
-const sameSecond = (a: Date, b: Date): boolean => Math.floor(a.getTime() / 1000) === Math.floor(b.getTime() / 1000);
+export const sameSecond = (a: Date, b: Date): boolean => Math.floor(a.getTime() / 1000) === Math.floor(b.getTime() / 1000);
 
 const withoutRunning = ({ version, completed, outbox }: JournalState): JournalState => ({ version, completed, outbox });
 

@@ -8,7 +8,7 @@ import type { RetryUpdateOptions } from './retry-update';
 import { type StatusDetailsEncoder, type StatusDetailsOptions, createStatusDetailsEncoder } from './status-details';
 import type { RunnerContext } from './runner/context';
 import { drainOnWake } from './runner/drain-on-wake';
-import { deliverEntry } from './runner/finish';
+import { replayEntry } from './runner/finish';
 import { resilient } from './runner/resilient';
 import { drainQueue, resumeRunning } from './runner/take';
 
@@ -127,7 +127,7 @@ export const runJobs = (client: JobsClient, options: RunJobsOptions): Observable
 
     const recovered: Observable<RunnerEvent> =
       opened.recovered !== undefined ? of({ kind: 'error', error: new JournalError(opened.recovered.message, journal.path) }) : EMPTY;
-    const replay = defer(() => concat(...journal.outbox.map((entry) => deliverEntry(context, entry, undefined))));
+    const replay = defer(() => concat(...journal.outbox.map((entry) => replayEntry(context, entry))));
     const resume = defer(() => (journal.running === undefined ? EMPTY : resumeRunning(context, take, journal.running)));
     // notify-next is subscribed before the start-up wake, so no job created meanwhile is missed.
     const nextChanged = resilient(client.nextJobExecutionChanged(), resubscribeDelayMs, scheduler).pipe(share());

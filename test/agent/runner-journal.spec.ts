@@ -255,4 +255,33 @@ describe('runJobs: journal, restarts and delivery', () => {
       await mqtt.endAsync(true);
     }
   });
+
+  it('runner journal - an undelivered outcome never reaches a job created again with the same id', async () => {
+    const path = join(harness.dir, 'journal.json');
+    const old = new Date('2026-01-01T00:00:00Z');
+    // What a runner that died before delivering update-app#1 leaves; the operator then deleted the stuck job.
+    const { journal } = openJournal(path);
+    journal.begin({ jobId: jobIdOf('update-app'), executionNumber: 1, versionNumber: 2, handler: 'recording', queuedAt: old });
+    journal.complete(
+      { jobId: jobIdOf('update-app'), executionNumber: 1, status: 'SUCCEEDED' },
+      { jobId: jobIdOf('update-app'), executionNumber: 1, status: 'SUCCEEDED', statusDetails: { ran: 'old' }, queuedAt: old },
+    );
+    harness.addJob('update-app', { version: '2.0' });
+    const ran: unknown[] = [];
+    const recording: JobHandler = {
+      name: 'recording',
+      match: (document) => ({ ok: true, document }),
+      run: (job) =>
+        new Observable<HandlerEvent>((subscriber) => {
+          ran.push(job.document);
+          subscriber.next(succeeded({ ran: 'new' }));
+        }),
+    };
+    const runner = harness.start({ handlers: [recording], journal: path });
+    const dropped = await runner.waitFor((event) => event.kind === 'error');
+    expect(dropped.kind === 'error' ? dropped.error.message : '').toMatch(/^dropped the undelivered SUCCEEDED of update-app#1: the execution was created again/);
+    await runner.waitFor((event) => event.kind === 'reported');
+    expect(ran).toEqual([{ version: '2.0' }]);
+    expect(harness.status('update-app')).toMatchObject({ status: 'SUCCEEDED', statusDetails: { ran: 'new' } });
+  });
 });

@@ -40,6 +40,7 @@ export interface ExecutionNow {
   /** REMOVED when the execution does not exist (deleted, or never was). */
   readonly status: JobExecutionStatus;
   readonly versionNumber: number | undefined;
+  readonly queuedAt: Date | undefined;
 }
 
 /** The client operations and retry policy a delivery needs. */
@@ -78,10 +79,14 @@ export const readExecution = (context: DeliveryContext, jobId: string, execution
     mergeMap((outcome): Observable<ExecutionNow> => {
       if (outcome.kind === 'accepted') {
         const { execution } = outcome.value;
-        return of(execution === undefined ? { status: 'REMOVED', versionNumber: undefined } : { status: execution.status, versionNumber: execution.versionNumber });
+        return of(
+          execution === undefined
+            ? { status: 'REMOVED', versionNumber: undefined, queuedAt: undefined }
+            : { status: execution.status, versionNumber: execution.versionNumber, queuedAt: execution.queuedAt },
+        );
       }
       const status = statusOfRefusedDescribe(outcome.error);
-      if (status !== undefined) return of({ status, versionNumber: undefined });
+      if (status !== undefined) return of({ status, versionNumber: undefined, queuedAt: undefined });
       return throwError(() => toJobsError(outcome.error));
     }),
   );

@@ -1,10 +1,13 @@
 import { JobsError } from '../../errors';
-import { type Observable, catchError, concat, defer, map, of } from '../../rx';
+import { type Observable, catchError, concat, defer, map, mergeMap, of } from '../../rx';
 import type { HandlerDetails } from '../handler';
 import type { OutboxEntry } from '../journal';
 import type { ExecutionRef, RunnerEvent } from '../events';
 import type { RunnerContext } from './context';
-import { type Delivery, type StatusToSend, deliverStatus } from './deliver';
+import { isTerminalStatus } from '../../codecs/job-execution';
+import { sameSecond } from '../journal';
+import { type Delivery, type StatusToSend, deliverStatus, readExecution } from './deliver';
+import { toJobsError } from './resilient';
 
 /**
  * The end of an execution: the outcome is journaled (completion and outbox entry in one write) before
@@ -86,10 +89,49 @@ export const finishExecution = (
     const entry = context.journal.complete(
       { jobId: ref.jobId, executionNumber: ref.executionNumber, status, ...(queuedAt === undefined ? {} : { queuedAt }) },
       // Without statusDetails the service keeps the last ones sent (the last progress).
-      { jobId: ref.jobId, executionNumber: ref.executionNumber, status, ...(Object.keys(statusDetails).length === 0 ? {} : { statusDetails }) },
+      {
+        jobId: ref.jobId,
+        executionNumber: ref.executionNumber,
+        status,
+        ...(Object.keys(statusDetails).length === 0 ? {} : { statusDetails }),
+        ...(queuedAt === undefined ? {} : { queuedAt }),
+      },
     );
     const reason = statusDetails['reason'] ?? '';
     const decided: RunnerEvent =
       status === 'SUCCEEDED' ? { ...ref, kind: 'succeeded', statusDetails } : { ...ref, kind: status === 'FAILED' ? 'failed' : 'rejected', reason, statusDetails };
     return concat(of(decided), entry === undefined ? of() : deliverEntry(context, entry, expectedVersion));
+  });
+
+/**
+ * Delivers an outbox entry left by an earlier run (a crash between decision and delivery), after checking
+ * that it still has an addressee: the execution must be IN_PROGRESS and, when both are known, queued at the
+ * same second. An execution ended meanwhile is `reported` (our outcome is there) or `canceled`; one that
+ * was deleted and created again with the same job id (QUEUED, or another `queuedAt`) must not receive the old
+ * outcome: the entry is dropped with an `error` event. When the check cannot be made, the entry stays.
+ */
+export const replayEntry = (context: RunnerContext, entry: OutboxEntry): Observable<RunnerEvent> =>
+  defer(() => {
+    const { journal } = context;
+    const ref: ExecutionRef = { jobId: entry.jobId, executionNumber: entry.executionNumber ?? 0 };
+    return readExecution(context, entry.jobId, entry.executionNumber).pipe(
+      mergeMap((now): Observable<RunnerEvent> => {
+        if (now.status === entry.status) {
+          journal.ack(entry.id);
+          return of({ ...ref, kind: 'reported', status: entry.status, attempts: entry.attempts });
+        }
+        if (isTerminalStatus(now.status)) {
+          journal.ack(entry.id);
+          return of({ ...ref, kind: 'canceled', status: now.status });
+        }
+        const recreated = entry.queuedAt !== undefined && now.queuedAt !== undefined && !sameSecond(entry.queuedAt, now.queuedAt);
+        if (now.status !== 'IN_PROGRESS' || recreated) {
+          journal.ack(entry.id);
+          const why = `the execution was created again (${now.status}${recreated ? ', queued at another time' : ''})`;
+          return of({ ...ref, kind: 'error', error: new JobsError(`dropped the undelivered ${entry.status} of ${entry.jobId}#${String(ref.executionNumber)}: ${why}`) });
+        }
+        return deliverEntry(context, entry, now.versionNumber);
+      }),
+      catchError((error: unknown) => of<RunnerEvent>({ ...ref, kind: 'error', error: toJobsError(error) })),
+    );
   });
