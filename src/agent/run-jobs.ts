@@ -10,7 +10,7 @@ import type { RunnerContext } from './runner/context';
 import { drainOnWake } from './runner/drain-on-wake';
 import { replayEntry } from './runner/finish';
 import { resilient } from './runner/resilient';
-import { drainQueue, resumeRunning } from './runner/take';
+import { type TakeOptions, cleanUpInterrupted, drainQueue, resumeRunning } from './runner/take';
 
 /** Options of {@link runJobs}. Every field but `handlers` is optional; defaults are listed. */
 export interface RunJobsOptions {
@@ -123,7 +123,13 @@ export const runJobs = (client: JobsClient, options: RunJobsOptions): Observable
     const reconnected = options.reconnected ?? EMPTY;
     const poll = timer(pollIntervalMs, pollIntervalMs, scheduler);
     const recheck = merge(reconnected, poll).pipe(share());
-    const take = { handlers: options.handlers, recheck };
+    const take: TakeOptions = { handlers: options.handlers, recheck, cleanups: new Map() };
+    // What a killed runner left is cleaned up at once, before any request: a device that starts offline
+    // must not leave a step (a flash script, say) running until it reconnects. A resumable handler's run
+    // is continued instead, so it is left alone.
+    const { running } = journal;
+    const runningHandler = running === undefined ? undefined : options.handlers.find((handler) => handler.name === running.handler);
+    if (running !== undefined && runningHandler?.resumable !== true) cleanUpInterrupted(take, running);
 
     const recovered: Observable<RunnerEvent> =
       opened.recovered !== undefined ? of({ kind: 'error', error: new JournalError(opened.recovered.message, journal.path) }) : EMPTY;

@@ -134,6 +134,32 @@ describe('iot-jobs run', () => {
     await eventually(() => !alive(), 5_000, 'the leftover step is gone');
   }, 60_000);
 
+  it('cli run - a step left by a killed runner is killed at the next start even when its job was canceled meanwhile', async () => {
+    const thing = freshThing('run');
+    createJob(emu, thing, 'killed-2', { version: '1.0', steps: [{ action: { name: 'Wait', type: 'runCommand', input: { command: 'sleep,30' } } }] });
+    const journal = join(dir, 'j.json');
+    const args = ['--import', 'tsx', 'src/cli/index.ts', 'run', ...connection(thing), '--handlers', handlerFolder(), '--journal', journal, '--allow-commands'];
+    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    await eventually(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"pgid"'), 20_000, 'the step group is journaled');
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const { pgid } = StepGroup.parse(readFileSync(journal, 'utf8'));
+    expect(emu.engine.cancelJob('killed-2', { force: true }).ok).toBe(true);
+
+    const again = await runCli(['run', ...connection(thing), '--handlers', join(dir, 'handlers'), '--journal', journal, '--once', '--allow-commands']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/canceled\s+killed-2 #1 \(CANCELED\)/);
+    await eventually(() => {
+      try {
+        process.kill(-pgid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 5_000, 'the leftover step is gone');
+  }, 60_000);
+
   it('cli run - --install-dir runs firmware updates too: download, sha256, install, self-test', async () => {
     const thing = freshThing('run');
     const image = Buffer.alloc(50_000, 7);

@@ -22,7 +22,34 @@ import { toJobsError } from './resilient';
 export interface TakeOptions {
   readonly handlers: readonly JobHandler[];
   readonly recheck: Observable<unknown>;
+  /** What each interrupted execution's clean-up did, by `jobId#executionNumber`: it runs once. */
+  readonly cleanups: Map<string, string | undefined>;
 }
+
+/**
+ * Runs the `interrupted` hook of the handler that ran `running` (once per execution; later calls return the
+ * first result): what a killed runner left (a step's process group) goes, whether the execution is then
+ * resumed by nobody, ended FAILED "interrupted", or found ended on the service.
+ */
+export const cleanUpInterrupted = (options: TakeOptions, running: RunningExecution): string | undefined => {
+  const key = `${running.jobId}#${String(running.executionNumber)}`;
+  if (options.cleanups.has(key)) return options.cleanups.get(key);
+  const handler = options.handlers.find((candidate) => candidate.name === running.handler);
+  let cleanup: string | undefined;
+  try {
+    cleanup = handler?.interrupted?.({ jobId: running.jobId, executionNumber: running.executionNumber, checkpoint: running.checkpoint, step: running.step });
+  } catch (error) {
+    cleanup = `clean-up failed: ${toJobsError(error).message}`;
+  }
+  options.cleanups.set(key, cleanup);
+  return cleanup;
+};
+
+/** Forgets the journal's running execution, after its handler's clean-up. */
+const dropRunning = (context: RunnerContext, options: TakeOptions, running: RunningExecution): void => {
+  cleanUpInterrupted(options, running);
+  context.journal.clear();
+};
 
 /** `reason` of an execution that was running when the runner stopped and whose handler cannot resume. */
 export const interruptedReason = 'interrupted';
@@ -69,7 +96,7 @@ const runTaken = (context: RunnerContext, options: TakeOptions, execution: JobEx
     const { running } = context.journal;
     if (running?.jobId === jobId && running.executionNumber === executionNumber) return resumeWith(context, options, running, execution);
     // StartNext returns IN_PROGRESS executions first: one the journal still holds is no longer in progress.
-    if (running !== undefined) context.journal.clear();
+    if (running !== undefined) dropRunning(context, options, running);
     const done = context.journal.completedAs(jobId, executionNumber, queuedAt);
     if (done !== undefined) return reportAgain(context, ref, done, version);
     const reject = (reason: string): Observable<RunnerEvent> => finishExecution(context, ref, 'REJECTED', { reason }, version, queuedAt);
@@ -119,18 +146,13 @@ const resumeWith = (context: RunnerContext, options: TakeOptions, running: Runni
   defer(() => {
     const ref: ExecutionRef = { jobId: running.jobId, executionNumber: running.executionNumber };
     if (execution?.status !== 'IN_PROGRESS') {
-      context.journal.clear();
+      dropRunning(context, options, running);
       return of<RunnerEvent>({ ...ref, kind: 'canceled', status: execution?.status ?? 'REMOVED' });
     }
     const version = execution.versionNumber;
     const handler = options.handlers.find((candidate) => candidate.name === running.handler);
     const interrupted = (detail: string): Observable<RunnerEvent> => {
-      let cleanup: string | undefined;
-      try {
-        cleanup = handler?.interrupted?.({ jobId: ref.jobId, executionNumber: ref.executionNumber, checkpoint: running.checkpoint, step: running.step });
-      } catch (error) {
-        cleanup = `clean-up failed: ${toJobsError(error).message}`;
-      }
+      const cleanup = cleanUpInterrupted(options, running);
       const details = { reason: interruptedReason, detail, ...(cleanup === undefined ? {} : { cleanup }) };
       return finishExecution(context, ref, 'FAILED', details, version, running.queuedAt ?? execution.queuedAt);
     };
@@ -178,7 +200,7 @@ export const resumeRunning = (context: RunnerContext, options: TakeOptions, runn
       if (outcome.kind === 'accepted') return resumeWith(context, options, running, outcome.value.execution);
       const ended = statusOfRefusedDescribe(outcome.error);
       if (ended !== undefined) {
-        context.journal.clear();
+        dropRunning(context, options, running);
         return of<RunnerEvent>({ jobId: running.jobId, executionNumber: running.executionNumber, kind: 'canceled', status: ended });
       }
       return of(errorEvent({ jobId: running.jobId, executionNumber: running.executionNumber }, outcome.error));
