@@ -6,6 +6,7 @@ import { DeviceStatus, JobExecutionStatus } from '../codecs/job-execution';
 import { JobId, Long, StatusDetails, UpdateStepTimeoutInMinutes } from '../codecs/primitives';
 import { DecodeError, JobsError } from '../errors';
 import { fsyncFolder, replaceFile, temporaryPrefix } from '../util/durable-file';
+import { errorMessage } from '../util/error-message';
 
 /**
  * The journal's file format and its durable I/O: the codec, an atomic write (temporary file in the same
@@ -90,8 +91,6 @@ export class JournalError extends JobsError {
 
 // Not `instanceof Error`: Node's fs errors come from another realm under test runners' sandboxes.
 const codeOf = (error: unknown): unknown => (typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined);
-const messageOf = (error: unknown): string =>
-  typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
 
 /** What {@link readJournalFile} found. */
 export type JournalFileContents =
@@ -109,7 +108,7 @@ export const readJournalFile = (path: string): JournalFileContents => {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if (codeOf(error) === 'ENOENT') return { kind: 'missing' };
-    throw new JournalError(`cannot read journal ${path}: ${messageOf(error)}`, path, { cause: error });
+    throw new JournalError(`cannot read journal ${path}: ${errorMessage(error)}`, path, { cause: error });
   }
   if (text.trim() === '') return { kind: 'corrupt', reason: 'the file is empty' };
   const parsed = parseJson(text);
@@ -137,11 +136,10 @@ export const moveAside = (path: string, at: Date): string => {
     renameSync(path, target);
     fsyncFolder(dirname(path));
   } catch (error) {
-    throw new JournalError(`cannot move corrupt journal ${path} aside: ${messageOf(error)}`, path, { cause: error });
+    throw new JournalError(`cannot move corrupt journal ${path} aside: ${errorMessage(error)}`, path, { cause: error });
   }
   return target;
 };
-
 
 /**
  * Removes temporary files a crash left between writing and renaming (they never replaced the journal, so
@@ -178,11 +176,11 @@ export const writeJournalFile = (path: string, state: JournalState): void => {
   try {
     replaceFile(path, `${JSON.stringify(JournalState.encode(state), null, 2)}\n`);
   } catch (error) {
-    throw new JournalError(`cannot write journal ${path}: ${messageOf(error)}`, path, { cause: error });
+    throw new JournalError(`cannot write journal ${path}: ${errorMessage(error)}`, path, { cause: error });
   }
   try {
     fsyncFolder(dirname(path));
   } catch (error) {
-    throw new JournalError(`journal ${path} written but its folder could not be synced: ${messageOf(error)}`, path, { cause: error, committed: true });
+    throw new JournalError(`journal ${path} written but its folder could not be synced: ${errorMessage(error)}`, path, { cause: error, committed: true });
   }
 };

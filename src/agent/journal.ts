@@ -15,6 +15,7 @@ import {
   removeTemporaries,
   writeJournalFile,
 } from './journal-file';
+import { errorMessage } from '../util/error-message';
 
 export { JournalError } from './journal-file';
 export type { CompletedExecution, JournalState, OutboxEntry, RunningExecution } from './journal-file';
@@ -227,7 +228,7 @@ const createJournal = (path: string, initial: JournalState, persist: (next: Jour
     try {
       text = stringifyJson(checkpoint);
     } catch (error) {
-      throw new JournalError(`the checkpoint is not JSON: ${error instanceof Error ? error.message : String(error)}`, path, { cause: error });
+      throw new JournalError(`the checkpoint is not JSON: ${errorMessage(error)}`, path, { cause: error });
     }
     if (text === undefined) return {}; // undefined, a function or a symbol: no checkpoint
     const value: unknown = JSON.parse(text);

@@ -11,6 +11,7 @@ import { drainOnWake } from './runner/drain-on-wake';
 import { replayEntry } from './runner/finish';
 import { resilient } from './runner/resilient';
 import { type TakeOptions, cleanUpInterrupted, drainQueue, resumeRunning } from './runner/take';
+import { errorMessage } from '../util/error-message';
 
 /** Options of {@link runJobs}. Every field but `handlers` is optional; defaults are listed. */
 export interface RunJobsOptions {
@@ -77,7 +78,7 @@ const checkOptions = (options: RunJobsOptions): StatusDetailsEncoder => {
   try {
     encode = createStatusDetailsEncoder(options.statusDetails);
   } catch (error) {
-    issues.push(`statusDetails: ${error instanceof Error ? error.message : String(error)}`);
+    issues.push(`statusDetails: ${errorMessage(error)}`);
   }
   if (issues.length > 0 || encode === undefined) throw new InvalidRequestError(issues);
   return encode;

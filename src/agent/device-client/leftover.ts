@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as t from 'io-ts';
 import { isRight } from 'fp-ts/lib/Either.js';
+import { errorMessage } from '../../util/error-message';
 
 /**
  * A step's process group that outlived its runner. A runner killed with SIGKILL (or crashed) cannot kill
@@ -53,6 +54,6 @@ export const killLeftover = (recorded: unknown): string | undefined => {
     process.kill(-pgid, 'SIGKILL');
     return `killed the step's leftover process group ${String(pgid)}`;
   } catch (error) {
-    return `could not kill the step's leftover process group ${String(pgid)}: ${error instanceof Error ? error.message : String(error)}`;
+    return `could not kill the step's leftover process group ${String(pgid)}: ${errorMessage(error)}`;
   }
 };

@@ -5,6 +5,7 @@ import { type CommandResult, runArgv } from './commands';
 import { isCurrent, pointCurrentAt, readCurrent, releaseDir } from './install';
 import type { CommandArgv } from './options';
 import { type FirmwareCheckpoint, type FirmwareRun, type PriorRelease, releaseDetails } from './phases';
+import { errorMessage } from '../../util/error-message';
 
 /**
  * What happens once the new release is in place: the reboot, the check and self-test with the new release
@@ -88,12 +89,9 @@ export const rollback = (run: FirmwareRun, prior: PriorRelease, reason: string):
     defer(() => finishRollback(run, prior, reason)),
   );
 
-const messageOf = (error: unknown): string =>
-  typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
-
 /** An unexpected error (the file system failing) while the new release is active rolls back too. */
 const orRollBack = (run: FirmwareRun, prior: PriorRelease): MonoTypeOperatorFunction<HandlerEvent> =>
-  catchError((error: unknown) => (run.signal.aborted ? EMPTY : rollback(run, prior, `error with the new release active: ${messageOf(error)}`)));
+  catchError((error: unknown) => (run.signal.aborted ? EMPTY : rollback(run, prior, `error with the new release active: ${errorMessage(error)}`)));
 
 /**
  * With the new release active (after the reboot, if any): checks that `current` points at it, runs the

@@ -10,6 +10,7 @@ import { claimPartFile, installRelease, isCurrent, partFile, pointCurrentAt, pre
 import { type FirmwareUpdateOptions, type ResolvedOptions, resolveOptions } from './options';
 import { FirmwareCheckpoint, type FirmwareRun, type PriorRelease, releaseDetails, sequence } from './phases';
 import { sha256File } from './sha256';
+import { errorMessage } from '../../util/error-message';
 
 /**
  * The firmware / application updater: a resumable runner handler for `firmware-update` job documents.
@@ -19,9 +20,6 @@ import { sha256File } from './sha256';
 
 const operationOf = (document: unknown): unknown =>
   typeof document === 'object' && document !== null && 'operation' in document ? document.operation : undefined;
-
-const messageOf = (error: unknown): string =>
-  typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
 
 const priorOf = (options: ResolvedOptions): PriorRelease => {
   const current = readCurrent(options.layout);
@@ -194,6 +192,6 @@ export const firmwareUpdateHandler = (options: FirmwareUpdateOptions): JobHandle
           return of(failed(`cannot resume: the journal's checkpoint is for version ${decoded.right.version}, the job is for ${job.document.version}`, releaseDetails(run)));
         }
         return resume(run, decoded.right);
-      }).pipe(catchError((error: unknown) => (job.signal.aborted ? EMPTY : of(failed(messageOf(error), { version: job.document.version, url: redactUrl(job.document.url) }))))),
+      }).pipe(catchError((error: unknown) => (job.signal.aborted ? EMPTY : of(failed(errorMessage(error), { version: job.document.version, url: redactUrl(job.document.url) }))))),
   };
 };

@@ -1,9 +1,9 @@
+import { errorMessage } from '../../util/error-message';
+
 /**
  * Checks of what a handler emits. Handlers are user code and their events unchecked values: a bug in one
  * must fail its job with a reason, never the runner.
  */
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const eventKinds: ReadonlySet<unknown> = new Set(['progress', 'checkpoint', 'done']);
 const outcomes: ReadonlySet<unknown> = new Set(['SUCCEEDED', 'FAILED']);
@@ -22,6 +22,6 @@ export const jsonProblem = (value: unknown): string | undefined => {
     JSON.stringify(value);
     return undefined;
   } catch (error) {
-    return messageOf(error);
+    return errorMessage(error);
   }
 };

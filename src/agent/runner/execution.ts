@@ -10,6 +10,7 @@ import { type RunnerOutcome, finishExecution } from './finish';
 import { watchForCancel } from './cancel-watch';
 import { invalidEvent, jsonProblem } from './check-event';
 import { toJobsError } from './resilient';
+import { errorMessage } from '../../util/error-message';
 
 /**
  * One execution, from the handler's start to the service's acceptance of its outcome: runs the handler,
@@ -40,8 +41,6 @@ export interface ExecutionToRun {
 interface Pending {
   readonly details: StatusDetails | undefined;
 }
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The details a progress event sends: `progress` and `step` first, the handler's own keys win. */
 const progressDetails = (event: Extract<HandlerEvent, { kind: 'progress' }>, step: string | undefined): HandlerDetails => ({
@@ -241,7 +240,7 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
     try {
       work = handler.run({ jobId: ref.jobId, executionNumber: ref.executionNumber, document: job.document, signal: abort.signal, resumed: job.resumed, checkpoint: job.checkpoint, step: job.step });
     } catch (error) {
-      finish('FAILED', { reason: messageOf(error) }, false);
+      finish('FAILED', { reason: errorMessage(error) }, false);
       return () => finishing?.unsubscribe();
     }
     const handling = work.subscribe({
@@ -254,7 +253,7 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
         }
       },
       error: (error: unknown) => {
-        finish('FAILED', { reason: messageOf(error) }, false);
+        finish('FAILED', { reason: errorMessage(error) }, false);
       },
       complete: () => {
         finish('SUCCEEDED', {}, false);

@@ -1,12 +1,13 @@
 import { JobsError } from '../../errors';
 import { type Observable, type SchedulerLike, catchError, concat, defer, map, mergeMap, of, timer } from '../../rx';
+import { errorMessage } from '../../util/error-message';
 
 /** A value of the stream, or an error it survived. */
 export type Survived<T> = { readonly kind: 'value'; readonly value: T } | { readonly kind: 'error'; readonly error: JobsError };
 
 /** Wraps anything thrown into a {@link JobsError} (JobsErrors pass as they are). */
 export const toJobsError = (error: unknown): JobsError =>
-  error instanceof JobsError ? error : new JobsError(error instanceof Error ? error.message : String(error), { cause: error });
+  error instanceof JobsError ? error : new JobsError(errorMessage(error), { cause: error });
 
 /**
  * Keeps a long-lived stream (a notification stream, the wake-ups) alive through its errors: each error is

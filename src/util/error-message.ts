@@ -1,0 +1,6 @@
+/**
+ * The message of anything thrown: an Error's `message`, else its text. Not `instanceof Error`: errors from
+ * Node's own modules belong to another realm under test runners' sandboxes, and still have a `message`.
+ */
+export const errorMessage = (error: unknown): string =>
+  typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
