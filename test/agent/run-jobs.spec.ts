@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import * as t from 'io-ts';
 import { NEVER, Observable, Subject, concat, firstValueFrom, of, throwError } from 'rxjs';
 import { checkpoint, defineHandler, failed, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
 import { deviceClientHandler } from '../../src/agent/device-client-handler';
 import { runJobs } from '../../src/agent/run-jobs';
 import { InvalidRequestError, connectMqtt, createJobsClient, httpsTransport, type JobsClient } from '../../src';
+import { groupAlive, groupGone, journaledStepGroup } from '../helpers/process-group';
 import { createHarness, kinds, waitingHandler, type Harness } from './runner-harness';
 
 const Install = t.type({ operation: t.literal('install'), version: t.string });
@@ -253,20 +253,11 @@ describe('runJobs on the emulator', () => {
     harness.addJob('job-sleep', { version: '1.0', steps: [{ action: { name: 'Sleep', type: 'runCommand', input: { command: 'sh,-c,sleep 30 & sleep 30' } } }] });
     const runner = harness.start({ handlers: [deviceClientHandler({ handlerDir: harness.dir, allowCommands: true })], journal });
     await runner.waitFor((event) => event.kind === 'progress');
-    const pgid = Number(/"pgid":\s*(\d+)/.exec(readFileSync(journal, 'utf8'))?.[1]);
-    const alive = (): boolean => {
-      try {
-        process.kill(-pgid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    expect(alive()).toBe(true);
+    const pgid = journaledStepGroup(journal);
+    expect(groupAlive(pgid)).toBe(true);
     expect(harness.emulator.engine.cancelJob('job-sleep', { force: true }).ok).toBe(true);
     await runner.waitFor((event) => event.kind === 'canceled');
-    for (let i = 0; i < 100 && alive(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(alive()).toBe(false);
+    expect(await groupGone(pgid)).toBe(true);
     expect(harness.status('job-sleep').status).toBe('CANCELED');
   });
 });

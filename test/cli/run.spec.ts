@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator';
+import { groupAlive, groupGone, journaledStepGroup } from '../helpers/process-group';
 import { captureIo, createJob, eventually, freshThing, jsonLines, runCli } from './helpers';
 import { main } from '../../src/cli';
 
@@ -41,16 +42,6 @@ const handlerFolder = (): string => {
 };
 
 const connection = (thing: string): string[] => ['--endpoint', emu.mqttUrl, '--thing', thing];
-
-/** The running step's process group, as the journal records it. */
-const StepGroup = {
-  parse: (text: string): { pgid: number } => {
-    const field = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null && key in value ? Reflect.get(value, key) : undefined);
-    const pgid = ['running', 'checkpoint', 'process', 'pgid'].reduce<unknown>((value, key) => field(value, key), JSON.parse(text));
-    if (typeof pgid !== 'number') throw new Error(`no step process group in the journal: ${text}`);
-    return { pgid };
-  },
-};
 
 describe('iot-jobs run', () => {
   it('cli run - --once runs the pending Device Client jobs from the handler folder and exits 0', async () => {
@@ -116,22 +107,14 @@ describe('iot-jobs run', () => {
     expect(await exited).toBe('SIGKILL');
     expect(statusOf('killed-1', thing).status).toBe('IN_PROGRESS');
     // The step (sleep 30) runs on in its own process group: the runner's death does not stop it.
-    const { pgid } = StepGroup.parse(readFileSync(journal, 'utf8'));
-    const alive = (): boolean => {
-      try {
-        process.kill(-pgid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    expect(alive()).toBe(true);
+    const pgid = journaledStepGroup(journal);
+    expect(groupAlive(pgid)).toBe(true);
 
     const again = await runCli(['run', ...connection(thing), '--handlers', join(dir, 'handlers'), '--journal', journal, '--once', '--allow-commands']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/failed\s+killed-1 #1: interrupted/);
     expect(statusOf('killed-1', thing)).toMatchObject({ status: 'FAILED', statusDetails: { reason: 'interrupted', cleanup: `killed the step's leftover process group ${pgid}` } });
-    await eventually(() => !alive(), 5_000, 'the leftover step is gone');
+    expect(await groupGone(pgid)).toBe(true);
   }, 60_000);
 
   it('cli run - a step left by a killed runner is killed at the next start even when its job was canceled meanwhile', async () => {
@@ -144,20 +127,13 @@ describe('iot-jobs run', () => {
     await eventually(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"pgid"'), 20_000, 'the step group is journaled');
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
-    const { pgid } = StepGroup.parse(readFileSync(journal, 'utf8'));
+    const pgid = journaledStepGroup(journal);
     expect(emu.engine.cancelJob('killed-2', { force: true }).ok).toBe(true);
 
     const again = await runCli(['run', ...connection(thing), '--handlers', join(dir, 'handlers'), '--journal', journal, '--once', '--allow-commands']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/canceled\s+killed-2 #1 \(CANCELED\)/);
-    await eventually(() => {
-      try {
-        process.kill(-pgid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 5_000, 'the leftover step is gone');
+    expect(await groupGone(pgid)).toBe(true);
   }, 60_000);
 
   it('cli run - --install-dir runs firmware updates too: download, sha256, install, self-test', async () => {
