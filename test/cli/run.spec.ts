@@ -43,6 +43,25 @@ const handlerFolder = (): string => {
 
 const connection = (thing: string): string[] => ['--endpoint', emu.mqttUrl, '--thing', thing];
 
+/**
+ * Starts `iot-jobs run` as a process on a job whose step sleeps 30 s, kills it with SIGKILL once the step's
+ * process group is journaled, and returns the journal and that group.
+ */
+const killRunnerMidStep = async (thing: string, jobId: string): Promise<{ journal: string; pgid: number }> => {
+  createJob(emu, thing, jobId, { version: '1.0', steps: [{ action: { name: 'Wait', type: 'runCommand', input: { command: 'sleep,30' } } }] });
+  const journal = join(dir, 'j.json');
+  const args = ['--import', 'tsx', 'src/cli/index.ts', 'run', ...connection(thing), '--handlers', handlerFolder(), '--journal', journal, '--allow-commands'];
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  await eventually(() => out.includes('started'), 20_000, 'the job starts in the child');
+  await eventually(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"pgid"'), 10_000, 'the step group is journaled');
+  child.kill('SIGKILL');
+  expect(await exited).toBe('SIGKILL');
+  return { journal, pgid: journaledStepGroup(journal) };
+};
+
 describe('iot-jobs run', () => {
   it('cli run - --once runs the pending Device Client jobs from the handler folder and exits 0', async () => {
     const thing = freshThing('run');
@@ -94,20 +113,9 @@ describe('iot-jobs run', () => {
 
   it('cli run - a runner killed with SIGKILL mid-job ends the job FAILED "interrupted" on restart, never stuck', async () => {
     const thing = freshThing('run');
-    createJob(emu, thing, 'killed-1', { version: '1.0', steps: [{ action: { name: 'Wait', type: 'runCommand', input: { command: 'sleep,30' } } }] });
-    const journal = join(dir, 'j.json');
-    const args = ['--import', 'tsx', 'src/cli/index.ts', 'run', ...connection(thing), '--handlers', handlerFolder(), '--journal', journal, '--allow-commands'];
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    await eventually(() => out.includes('started'), 20_000, 'the job starts in the child');
-    await eventually(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"pgid"'), 10_000, 'the step group is journaled');
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    const { journal, pgid } = await killRunnerMidStep(thing, 'killed-1');
     expect(statusOf('killed-1', thing).status).toBe('IN_PROGRESS');
     // The step (sleep 30) runs on in its own process group: the runner's death does not stop it.
-    const pgid = journaledStepGroup(journal);
     expect(groupAlive(pgid)).toBe(true);
 
     const again = await runCli(['run', ...connection(thing), '--handlers', join(dir, 'handlers'), '--journal', journal, '--once', '--allow-commands']);
@@ -119,15 +127,7 @@ describe('iot-jobs run', () => {
 
   it('cli run - a step left by a killed runner is killed at the next start even when its job was canceled meanwhile', async () => {
     const thing = freshThing('run');
-    createJob(emu, thing, 'killed-2', { version: '1.0', steps: [{ action: { name: 'Wait', type: 'runCommand', input: { command: 'sleep,30' } } }] });
-    const journal = join(dir, 'j.json');
-    const args = ['--import', 'tsx', 'src/cli/index.ts', 'run', ...connection(thing), '--handlers', handlerFolder(), '--journal', journal, '--allow-commands'];
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    await eventually(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"pgid"'), 20_000, 'the step group is journaled');
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
-    const pgid = journaledStepGroup(journal);
+    const { journal, pgid } = await killRunnerMidStep(thing, 'killed-2');
     expect(emu.engine.cancelJob('killed-2', { force: true }).ok).toBe(true);
 
     const again = await runCli(['run', ...connection(thing), '--handlers', join(dir, 'handlers'), '--journal', journal, '--once', '--allow-commands']);
