@@ -29,7 +29,8 @@ export {
   type IotCredentialsProviderOptions,
 } from './transport/credentials';
 export type { Credentials, CredentialsProvider } from './transport/sigv4';
-export { fromMqttClient, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './transport/mqtt-port';
+export { fromMqttClient } from './transport/mqtt-js-port';
+export type { ConnectionState, MqttMessage, MqttPort, SubscriptionEvent } from './transport/mqtt-port';
 export type { Call, DocumentEncoding, EventMessage, JobsTransport, JsonObject, Reply } from './transport/transport';
 export {
   eventTopic,

@@ -3,7 +3,7 @@ import { Observable, Subject, firstValueFrom, from, ignoreElements, mergeMap, ra
 import { createJobsClient, type JobsClient } from '../client';
 import { connectMqtt } from '../transport/connect-mqtt';
 import { httpsTransport } from '../transport/https';
-import { fromMqttClient } from '../transport/mqtt-port';
+import { fromMqttClient } from '../transport/mqtt-js-port';
 import { mqttTransport } from '../transport/mqtt';
 import type { ConnectionSettings } from './connection-settings';
 

@@ -27,12 +27,20 @@ export interface FakeMqttPort extends MqttPort {
   readonly published: () => readonly { topic: string; payload: string }[];
   /** Delivers a message to every active subscription whose filter matches `topic`. */
   readonly deliver: (topic: string, payload: string | object) => void;
-  /** Grants pending SUBSCRIBEs for `filter` (all pending ones when omitted); with `autoGrant: false`. */
+  /**
+   * Grants pending SUBSCRIBEs for `filter` (all pending ones when omitted), with `autoGrant: false`, and
+   * lapsed ones again.
+   */
   readonly grant: (filter?: string) => void;
   /** Refuses pending SUBSCRIBEs for `filter` with a TransportError (reason code 128). */
   readonly refuse: (filter: string) => void;
   /** Makes the next publish fail with a TransportError. */
   readonly failNextPublish: () => void;
+  /**
+   * Makes granted subscriptions for `filter` (all when omitted) lapse, as the mqtt.js adapter's do when the
+   * connection drops: they emit `lapsed`, keep delivering, and emit `subscribed` at the next {@link grant}.
+   */
+  readonly lapse: (filter?: string) => void;
   /** Reports a connection change on `connection$`. */
   readonly setConnection: (state: ConnectionState) => void;
 }
@@ -41,6 +49,7 @@ interface Entry {
   readonly filter: string;
   readonly subscriber: Subject<SubscriptionEvent>;
   granted: boolean;
+  lapsed: boolean;
 }
 
 /** Creates a {@link FakeMqttPort}. */
@@ -61,8 +70,9 @@ export const createFakeMqttPort = (options: FakeMqttPortOptions = {}): FakeMqttP
 
   const grant = (filter?: string): void => {
     for (const entry of [...entries]) {
-      if (!entry.granted && (filter === undefined || entry.filter === filter)) {
+      if ((!entry.granted || entry.lapsed) && (filter === undefined || entry.filter === filter)) {
         entry.granted = true;
+        entry.lapsed = false;
         entry.subscriber.next({ kind: 'subscribed' });
       }
     }
@@ -82,6 +92,14 @@ export const createFakeMqttPort = (options: FakeMqttPortOptions = {}): FakeMqttP
         }
       }
     },
+    lapse: (filter) => {
+      for (const entry of [...entries]) {
+        if (entry.granted && !entry.lapsed && (filter === undefined || entry.filter === filter)) {
+          entry.lapsed = true;
+          entry.subscriber.next({ kind: 'lapsed' });
+        }
+      }
+    },
     failNextPublish: () => {
       publishFailures += 1;
     },
@@ -91,7 +109,7 @@ export const createFakeMqttPort = (options: FakeMqttPortOptions = {}): FakeMqttP
     connection$: connection.asObservable(),
     subscribe: (filter) =>
       new Observable<SubscriptionEvent>((subscriber) => {
-        const entry: Entry = { filter, subscriber: new Subject<SubscriptionEvent>(), granted: false };
+        const entry: Entry = { filter, subscriber: new Subject<SubscriptionEvent>(), granted: false, lapsed: false };
         const inner = entry.subscriber.subscribe(subscriber);
         entries.add(entry);
         actions.push({ kind: 'subscribe', filter });

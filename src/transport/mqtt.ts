@@ -3,7 +3,8 @@ import { parseJson, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { TransportError, type EventName, type OperationName } from '../errors';
 import { Observable, ReplaySubject, mergeMap, race, share, timer, type Subscriber } from '../rx';
-import { fromMqttClient, isMqttPort, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
+import { fromMqttClient } from './mqtt-js-port';
+import { isMqttPort, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
 import { shareFilter, type SharedFilter } from './shared-filter';
 import { eventTopic, replyFilter, replyOutcome, requestTopic, type Outcome } from './topics';
 import type { Call, EventMessage, JobsTransport, Reply } from './transport';
@@ -48,10 +49,11 @@ const toReply = (message: MqttMessage, outcomeOf: (topic: string) => Outcome | u
   return clientToken === undefined ? { outcome, payload, body, topic } : { outcome, payload, body, topic, clientToken };
 };
 
-// What to do with a request in flight when the session drops. Before its PUBACK, nothing: mqtt.js keeps the
-// QoS 1 PUBLISH in its outgoing store and sends it again on reconnect. After its PUBACK (the reply may be
-// lost): reads are sent again after the reconnect; an update with `expectedVersion` is sent again with the
-// same clientToken (the version makes it safe); other writes fail, since whether they were applied is unknown.
+// What to do with a request sent before the session dropped. Its reply may be lost, whether or not the PUBLISH
+// was acknowledged: on a new session mqtt.js sends again the QoS 1 PUBLISHes it kept before it subscribes
+// again, so the reply can reach the broker before the subscription. Reads are sent again once the filter is
+// granted on the new session; an update with `expectedVersion` is sent again with the same clientToken (the
+// version makes it safe); other writes fail, since whether they were applied is unknown.
 const resendable = (call: Call): boolean =>
   call.operation === 'getPendingJobExecutions' ||
   call.operation === 'describeJobExecution' ||
@@ -122,41 +124,47 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       const fail = (error: unknown): void => {
         subscriber.error(error);
       };
+      // Published at least once; the filter is granted on the current session; the reply may have been lost.
       let sent = false;
-      let acked = false;
-      let lost = false;
-      const published = {
-        error: fail,
-        complete: () => {
-          acked = true;
-        },
-      };
+      let ready = false;
+      let resend = false;
+      const published = { error: fail };
       const publish = (): void => {
-        acked = false;
         port.publish(topic, payload).subscribe(published);
       };
+      const lost = (): void => {
+        if (!sent) return;
+        if (resendable(call)) resend = true;
+        else fail(new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, { operation: call.operation }));
+      };
+      const publishAgain = (): void => {
+        if (!resend || !ready) return;
+        resend = false;
+        publish();
+      };
+      // A port that follows the session says `lapsed` and `subscribed` again; one that does not leaves the
+      // filter granted, and `up` is the time to send again.
       const onConnection = (state: ConnectionState): void => {
-        if (state === 'end') {
-          fail(new TransportError(`the MQTT client ended while ${call.operation} was in flight`, { operation: call.operation }));
-        } else if (state === 'up') {
-          if (lost) {
-            lost = false;
-            publish();
-          }
-        } else if (acked) {
-          // Down before the PUBACK: mqtt.js sends it again itself.
-          if (resendable(call)) lost = true;
-          else fail(new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, { operation: call.operation }));
-        }
+        if (state === 'end') fail(new TransportError(`the MQTT client ended while ${call.operation} was in flight`, { operation: call.operation }));
+        else if (state === 'down') lost();
+        else publishAgain();
       };
       waiting.set(call.clientToken, subscriber);
       inFlight.set(onConnection, fail);
       // Using the family keeps its subscription up for as long as this request waits; publish after the SUBACK.
       const release = replies.use({
         granted: () => {
-          if (sent) return;
+          ready = true;
+          if (sent) {
+            publishAgain();
+            return;
+          }
           sent = true;
           publish();
+        },
+        lapsed: () => {
+          ready = false;
+          lost();
         },
         failed: fail,
         ended: () => {

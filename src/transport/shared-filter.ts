@@ -3,8 +3,13 @@ import type { MqttMessage, MqttPort } from './mqtt-port';
 
 /** One user of a {@link SharedFilter}: a request that waits for the SUBACK, then for its reply. */
 export interface FilterUser {
-  /** The broker granted the filter; called at once for a user that comes after the grant. */
+  /**
+   * The broker granted the filter; called at once for a user that comes after the grant, and again when the
+   * filter is granted anew after it lapsed.
+   */
   readonly granted: () => void;
+  /** The filter lapsed with the session (the port said so): a reply sent meanwhile may be lost. */
+  readonly lapsed: () => void;
   /** The subscription failed (e.g. the broker refused the filter). */
   readonly failed: (error: unknown) => void;
   /** The subscription ended without an error. */
@@ -31,6 +36,7 @@ export interface ShareFilterOptions {
 
 /** One SUBSCRIBE of the filter, from the first user until it is released, fails or ends. */
 interface Connection {
+  /** The broker holds the filter: false before the SUBACK and while the filter has lapsed. */
   granted: boolean;
   closed: boolean;
   subscription?: Subscription;
@@ -39,7 +45,8 @@ interface Connection {
 /**
  * One port subscription of `filter`, ref-counted by its users and released `lingerMs` after the last one
  * leaves, so bursts of requests reuse one SUBSCRIBE; a failure or an end reaches every user, and the next
- * user subscribes again. This is `share()` with a replayed SUBACK and a linger, written out because every
+ * user subscribes again. While the filter has lapsed (the connection dropped), new users wait for it to be
+ * granted again. This is `share()` with a replayed SUBACK and a linger, written out because every
  * request uses it: it arms one linger timer per idle period instead of one per request (sequential round
  * trips leave the filter unused between two requests), and it costs no operator subscriptions.
  */
@@ -79,6 +86,12 @@ export const shareFilter = (port: MqttPort, filter: string, options: ShareFilter
       next: (event) => {
         if (event.kind === 'message') {
           options.onMessage(event.message);
+          return;
+        }
+        if (event.kind === 'lapsed') {
+          if (!connection.granted) return;
+          connection.granted = false;
+          for (const user of [...users]) user.lapsed();
           return;
         }
         if (connection.granted) return;

@@ -181,6 +181,20 @@ export const mqttPortContract = (name: string, make: () => Promise<MqttPortFixtu
       expect(first.kinds()).toEqual(['subscribed']);
     });
 
+    it(`${name} - two subscriptions of one filter: ending one keeps the other delivering`, async () => {
+      const first = subscribe('contract/shared');
+      const second = subscribe('contract/shared');
+      await first.untilSubscribed();
+      await second.untilSubscribed();
+      first.unsubscribe();
+      const sentinel = subscribe('contract/sentinel');
+      await sentinel.untilSubscribed();
+      await fixture.deliver('contract/shared', 'after');
+      await second.untilReceived('contract/shared');
+      expect(second.kinds()).toEqual(['subscribed', 'message']);
+      expect(first.kinds()).toEqual(['subscribed']);
+    });
+
     it(`${name} - publish emits once and completes`, async () => {
       const notifications = await lastValueFrom(fixture.port.publish('contract/publish', 'hello').pipe(materialize(), toArray()));
       expect(notifications.map((n) => n.kind)).toEqual(['N', 'C']);

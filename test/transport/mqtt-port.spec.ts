@@ -2,7 +2,8 @@ import net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { lastValueFrom, materialize, toArray, type Subscription } from 'rxjs';
 import { TransportError } from '../../src/errors';
-import { fromMqttClient, isMqttPort, type ConnectionState, type MqttPort } from '../../src/transport/mqtt-port';
+import { fromMqttClient } from '../../src/transport/mqtt-js-port';
+import { isMqttPort, type ConnectionState, type MqttPort } from '../../src/transport/mqtt-port';
 import { createFakeMqttPort } from '../../src/testing/fake-mqtt-port';
 import { startBroker, type TestBroker } from '../helpers/broker';
 import { startAuthBroker } from '../helpers/broker-auth';
@@ -215,29 +216,73 @@ describe('fromMqttClient on aedes (beyond the contract)', () => {
     expect(states).not.toContain('up');
   });
 
-  it('fromMqttClient - a subscription keeps delivering after mqtt.js reconnects and resubscribes, with no second subscribed', async () => {
-    const authBroker = await startAuthBroker();
-    broker = authBroker;
+  it('fromMqttClient - a subscription lapses when the connection drops and is subscribed again at the SUBACK of its own SUBSCRIBE', async () => {
     const subscribed: string[] = [];
-    authBroker.aedes.on('subscribe', (subs, client) => {
-      if (client.id === 'resub') subscribed.push(...subs.map((sub) => sub.topic));
+    // Every SUBSCRIBE packet is authorized, also one for a filter the client holds already.
+    const authBroker = await startAuthBroker({
+      aedes: {
+        authorizeSubscribe: (client, subscription, callback) => {
+          if (client.id === 'resub') subscribed.push(subscription.topic);
+          callback(null, subscription);
+        },
+      },
     });
+    broker = authBroker;
     const client = await startClient(authBroker.url, 'resub');
     const sender = await startClient(authBroker.url, 'resub-sender');
     const port = fromMqttClient(client);
-    const states = recordConnection(port);
     const sub = subscribe(port, 'adapter/resub');
     await sub.untilSubscribed();
     await sender.publishAsync('adapter/resub', 'before', { qos: 1 });
     await sub.untilReceived('adapter/resub');
     authBroker.dropClients();
-    // dropClients drops the sender too; both reconnect, and the broker sees the SUBSCRIBE again.
-    await waitFor('the resubscription', () => states.includes('up') && subscribed.length === 2 && sender.connected);
+    await waitFor('lapsed, then subscribed again', () => sub.kinds().filter((kind) => kind === 'subscribed').length === 2);
+    // mqtt.js resubscribes (its SUBACK is not reported), then the port's own SUBSCRIBE says when the filter is back.
+    await waitFor('both SUBSCRIBEs at the broker', () => subscribed.length === 3);
+    expect(subscribed).toEqual(['adapter/resub', 'adapter/resub', 'adapter/resub']);
+    await waitFor('the sender back', () => sender.connected);
     await sender.publishAsync('adapter/resub', 'after', { qos: 1 });
     await sub.untilReceived('adapter/resub', 2);
-    expect(sub.kinds()).toEqual(['subscribed', 'message', 'message']);
+    expect(sub.kinds()).toEqual(['subscribed', 'message', 'lapsed', 'subscribed', 'message']);
     expect(sub.payloads()).toEqual(['before', 'after']);
     expect(sub.error()).toBeUndefined();
+  });
+
+  it('fromMqttClient - on a resumed session (clean: false) the filter is subscribed again at once, with no SUBSCRIBE', async () => {
+    const authBroker = await startAuthBroker();
+    broker = authBroker;
+    const subscribed: string[] = [];
+    authBroker.aedes.on('subscribe', (subs, client) => {
+      if (client.id === 'kept') subscribed.push(...subs.map((sub) => sub.topic));
+    });
+    const client = await mqtt.connectAsync(authBroker.url, { clientId: 'kept', clean: false, reconnectPeriod: 50, connectTimeout: 2000 });
+    clients.push(client);
+    const sender = await startClient(authBroker.url, 'kept-sender');
+    const sub = subscribe(fromMqttClient(client), 'adapter/kept');
+    await sub.untilSubscribed();
+    authBroker.dropClients();
+    await waitFor('lapsed, then subscribed again', () => sub.kinds().filter((kind) => kind === 'subscribed').length === 2);
+    expect(subscribed).toEqual(['adapter/kept']);
+    await waitFor('the sender back', () => sender.connected);
+    await sender.publishAsync('adapter/kept', 'after', { qos: 1 });
+    await sub.untilReceived('adapter/kept');
+    expect(sub.kinds()).toEqual(['subscribed', 'lapsed', 'subscribed', 'message']);
+  });
+
+  it('fromMqttClient - one port per mqtt.js client: two transports share a filter, and one ending it keeps the other', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'shared');
+    const sender = await startClient(testBroker.url, 'shared-sender');
+    expect(fromMqttClient(client)).toBe(fromMqttClient(client));
+    const first = subscribe(fromMqttClient(client), 'adapter/shared');
+    await first.untilSubscribed();
+    const second = subscribe(fromMqttClient(client), 'adapter/shared');
+    await second.untilSubscribed();
+    first.unsubscribe();
+    await sender.publishAsync('adapter/shared', 'after', { qos: 1 });
+    await second.untilReceived('adapter/shared');
+    expect(second.payloads()).toEqual(['after']);
   });
 
   it('fromMqttClient - publish sends at QoS 1, emits once and completes', async () => {

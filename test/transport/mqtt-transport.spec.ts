@@ -181,7 +181,7 @@ describe('mqttTransport with a port that ends its subscription', () => {
   it('mqtt transport - a subscription that ends before its SUBACK fails the request with TransportError', async () => {
     const { EMPTY, of } = await import('rxjs');
     const port: import('../../src').MqttPort = { subscribe: () => EMPTY, publish: () => of(undefined) };
-    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 1000 });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port, { lingerMs: 0 }), timeoutMs: 1000 });
     await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toMatchObject({ name: 'TransportError' });
   });
 });
@@ -192,7 +192,7 @@ describe('mqttTransport with a port whose connection$ fails', () => {
     const fake = createFakeMqttPort();
     const connection = new Subject<import('../../src').ConnectionState>();
     const port: import('../../src').MqttPort = { subscribe: (f) => fake.subscribe(f), publish: (t, p) => fake.publish(t, p), connection$: connection };
-    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 5000 });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port, { lingerMs: 0 }), timeoutMs: 5000 });
     const describe = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
     connection.error(new TransportError('the port broke'));
     await expect(describe).rejects.toMatchObject({ name: 'TransportError', message: 'the port broke' });
@@ -200,10 +200,11 @@ describe('mqttTransport with a port whose connection$ fails', () => {
 });
 
 describe('mqttTransport and mqtt.js\'s own QoS 1 resend', () => {
-  it('mqtt transport - a request whose PUBACK is still pending when the session drops is neither failed nor sent twice', async () => {
+  it('mqtt transport - a request whose PUBACK is still pending when the session drops counts as sent: a read goes again, StartNext fails as indeterminate', async () => {
     const { NEVER } = await import('rxjs');
     const fake = createFakeMqttPort();
-    // PUBACK never comes: mqtt.js keeps such a PUBLISH in its outgoing store and sends it again itself.
+    // PUBACK never comes: mqtt.js keeps such a PUBLISH and sends it again on reconnect, but on a new session
+    // before it subscribes again, so its reply can be lost.
     const port: import('../../src').MqttPort = {
       subscribe: (filter) => fake.subscribe(filter),
       publish: (topic, payload) => {
@@ -212,17 +213,55 @@ describe('mqttTransport and mqtt.js\'s own QoS 1 resend', () => {
       },
       connection$: fake.connection$ ?? NEVER,
     };
-    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 5000 });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port, { lingerMs: 0 }), timeoutMs: 5000 });
     const startNext = firstValueFrom(jobs.startNextPendingJobExecution());
     const describe = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
     fake.setConnection('down');
+    await expect(startNext).rejects.toMatchObject({ name: 'TransportError', operation: 'startNextPendingJobExecution' });
     fake.setConnection('up');
-    expect(fake.published()).toHaveLength(2); // one each, no resend of our own
-    for (const sent of fake.published()) {
-      const reply = sent.topic.endsWith('start-next') ? `${P}/start-next/accepted` : `${P}/job-1/get/accepted`;
-      fake.deliver(reply, { clientToken: clientTokenOf(sent.payload), timestamp: 1 });
-    }
-    await expect(startNext).resolves.toMatchObject({ timestamp: new Date(1000) });
+    const reads = fake.published().filter((sent) => sent.topic === `${P}/job-1/get`);
+    expect(reads).toHaveLength(2);
+    expect(reads[1]).toEqual(reads[0]);
+    fake.deliver(`${P}/job-1/get/accepted`, { clientToken: clientTokenOf(reads[0]?.payload ?? ''), timestamp: 1 });
     await expect(describe).resolves.toMatchObject({ timestamp: new Date(1000) });
+  });
+});
+
+describe('mqttTransport with a port whose subscriptions lapse with the session', () => {
+  it('mqtt transport - while the filter has lapsed nothing is published; at the new grant a lost read goes again and a new one goes first', async () => {
+    const port = createFakeMqttPort();
+    const jobs = client(port, 0);
+    const inFlight = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    port.setConnection('down');
+    port.lapse();
+    const offline = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-2' }));
+    port.setConnection('up');
+    // `up` is not enough: the broker may not hold the filter yet.
+    expect(port.published()).toHaveLength(1);
+    port.grant();
+    const sent = port.published();
+    expect(sent.map((p) => p.topic)).toEqual([`${P}/job-1/get`, `${P}/job-1/get`, `${P}/job-2/get`]);
+    expect(sent[1]).toEqual(sent[0]);
+    for (const request of sent.slice(1)) {
+      const jobId = request.topic.split('/')[4] ?? '';
+      port.deliver(`${P}/${jobId}/get/accepted`, { clientToken: clientTokenOf(request.payload), timestamp: 1 });
+    }
+    await expect(inFlight).resolves.toMatchObject({ timestamp: new Date(1000) });
+    await expect(offline).resolves.toMatchObject({ timestamp: new Date(1000) });
+  });
+
+  it('mqtt transport - a lapse alone (no connection$) fails an unversioned update in flight as indeterminate and re-sends a versioned one', async () => {
+    const fake = createFakeMqttPort();
+    const port: import('../../src').MqttPort = { subscribe: (filter) => fake.subscribe(filter), publish: (topic, payload) => fake.publish(topic, payload) };
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port, { lingerMs: 0 }), timeoutMs: 5000 });
+    const unversioned = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'SUCCEEDED' }));
+    const versioned = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-2', status: 'SUCCEEDED', expectedVersion: 3 }));
+    fake.lapse();
+    await expect(unversioned).rejects.toMatchObject({ name: 'TransportError', operation: 'updateJobExecution' });
+    fake.grant();
+    const again = fake.published().filter((p) => p.topic === `${P}/job-2/update`);
+    expect(again).toHaveLength(2);
+    fake.deliver(`${P}/job-2/update/accepted`, { clientToken: clientTokenOf(again[1]?.payload ?? ''), timestamp: 1 });
+    await expect(versioned).resolves.toMatchObject({ timestamp: new Date(1000) });
   });
 });

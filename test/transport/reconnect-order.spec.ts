@@ -1,0 +1,57 @@
+import { firstValueFrom } from 'rxjs';
+import type { MqttClient } from 'mqtt';
+import { connectMqtt, createJobsClient, mqttTransport, type JobsClient } from '../../src';
+import { startEmulator, type Emulator } from '../../src/emulator';
+
+/**
+ * After a reconnect on a clean session, mqtt.js sends the QoS 1 PUBLISHes it kept (and those made while
+ * offline) before it subscribes again. A reply to such a request reaches the broker before the new
+ * session's SUBSCRIBE and is lost. The transport must not count on that PUBLISH: it sends its request again
+ * once the broker has granted the reply filter on the new session.
+ */
+describe('mqtt transport on the emulator - requests across a reconnect', () => {
+  let emu: Emulator;
+  let client: MqttClient;
+  let jobs: JobsClient;
+
+  beforeEach(async () => {
+    emu = await startEmulator({ host: '127.0.0.1', mqttPort: 0, dataPort: 0, controlPort: 0 });
+    const created = emu.engine.createJob({ jobId: 'job-1', targets: ['arn:aws:iot:us-east-1:123456789012:thing/thing-A'], document: '{"op":"x"}' });
+    if (!created.ok) throw new Error(created.message);
+    client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs: 50 });
+    jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 3000 });
+    // The describe filter is granted before the connection drops.
+    await firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+  });
+
+  afterEach(async () => {
+    await client.endAsync(true);
+    await emu.close();
+  });
+
+  const dropConnection = async (): Promise<void> => {
+    const closed = new Promise<void>((resolve) => client.once('close', () => { resolve(); }));
+    client.stream.destroy();
+    await closed;
+  };
+
+  it('mqtt transport - a read made while the connection is down is answered after the reconnect', async () => {
+    await dropConnection();
+    const described = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    await expect(described).resolves.toMatchObject({ execution: { jobId: 'job-1', status: 'QUEUED' } });
+  });
+
+  it('mqtt transport - reads in flight when the connection drops are answered after the reconnect', async () => {
+    const described = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    const pending = firstValueFrom(jobs.getPendingJobExecutions());
+    client.stream.destroy();
+    await expect(described).resolves.toMatchObject({ execution: { jobId: 'job-1' } });
+    await expect(pending).resolves.toMatchObject({ queuedJobs: [{ jobId: 'job-1' }] });
+  });
+
+  it('mqtt transport - an update with expectedVersion made while the connection is down ends with its reply', async () => {
+    await dropConnection();
+    const updated = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', expectedVersion: 1, includeJobExecutionState: true }));
+    await expect(updated).resolves.toMatchObject({ executionState: { status: 'IN_PROGRESS' } });
+  });
+});
