@@ -21,18 +21,19 @@ const toTransportError = (what: string, error: Error): TransportError => {
 
 /** The broker's subscription of one filter, shared by every port subscription of it. */
 interface Held {
-  /** Subscribers told `subscribed` and not since `lapsed`: they get the messages. */
+  readonly matches: (topic: string) => boolean;
+  /** Subscribers told `subscribed` (and not since ended): they get the messages, also while lapsed. */
   readonly told: Set<Subscriber<SubscriptionEvent>>;
-  /** Subscribers waiting for the filter to be granted (first, or again after a lapse). */
+  /** Subscribers waiting for `subscribed`: first, or again after a lapse. */
   readonly waiting: Set<Subscriber<SubscriptionEvent>>;
-  /** The broker holds the filter on this session, as far as the port knows. */
+  /** The broker holds the filter now, as far as the port knows (false before the SUBACK and while lapsed). */
   granted: boolean;
-  everGranted: boolean;
+  /** A SUBACK came on the current session: a resumed session still holds the filter. */
+  onSession: boolean;
   /** A SUBSCRIBE went out, so an UNSUBSCRIBE is due at the end. */
   sent: boolean;
-  /** SUBSCRIBEs whose SUBACK (or failure) has not come back yet. */
+  /** SUBSCRIBEs of the current connection whose SUBACK (or failure) has not come back yet. */
   outstanding: number;
-  readonly close: () => void;
 }
 
 // One port per mqtt.js client: every transport on a client then shares each filter's subscription, and one's
@@ -42,8 +43,9 @@ const ports = new WeakMap<MqttClient, MqttPort>();
 /**
  * Adapts a connected (or connecting) mqtt.js client; the same port for the same client. Subscriptions of one
  * filter share one SUBSCRIBE, and the UNSUBSCRIBE goes when the last one ends. Reconnecting stays with
- * mqtt.js; each filter follows the session: `lapsed` when the connection drops, `subscribed` again at once on
- * a resumed session that still holds it, or at the SUBACK of the port's own SUBSCRIBE on a new one.
+ * mqtt.js; each filter follows the session: `lapsed` when the connection drops (before `connection$` says
+ * `down`), then `subscribed` again: with `resumed: true` at once when the resumed session still holds it, else
+ * at the SUBACK of the port's own SUBSCRIBE.
  */
 export const fromMqttClient = (client: MqttClient): MqttPort => {
   const existing = ports.get(client);
@@ -74,83 +76,93 @@ const adapt = (client: MqttClient): MqttPort => {
   };
 
   const held = new Map<string, Held>();
+  // Counts connections: a SUBSCRIBE's callback from before the last drop says nothing of this one (mqtt.js can
+  // even write one to a stream it has just destroyed, and never call back).
+  let connection = 0;
 
-  const hold = (filter: string): Held => {
-    const matches = topicMatcher(filter);
-    const entry: Held = { told: new Set(), waiting: new Set(), granted: false, everGranted: false, sent: false, outstanding: 0, close: () => { release(); } };
-    const grant = (): void => {
-      entry.granted = true;
-      entry.everGranted = true;
-      for (const subscriber of [...entry.waiting]) {
-        entry.waiting.delete(subscriber);
-        entry.told.add(subscriber);
-        subscriber.next({ kind: 'subscribed' });
+  const grant = (entry: Held, resumed: boolean): void => {
+    entry.granted = true;
+    for (const subscriber of [...entry.waiting]) {
+      // One subscriber's `next` may end another.
+      if (!entry.waiting.delete(subscriber)) continue;
+      entry.told.add(subscriber);
+      subscriber.next(resumed ? { kind: 'subscribed', resumed } : { kind: 'subscribed' });
+    }
+  };
+
+  const release = (filter: string, entry: Held): void => {
+    if (held.get(filter) !== entry) return;
+    held.delete(filter);
+    if (entry.sent) unsubscribe(filter);
+  };
+
+  const trySubscribe = (filter: string, entry: Held): void => {
+    if (held.get(filter) !== entry) return;
+    const sentOn = connection;
+    entry.sent = true;
+    entry.outstanding += 1;
+    // `resubscribe` makes mqtt.js send the SUBSCRIBE even for a filter it already holds (it would call back at
+    // once, with no SUBACK): after a reconnect its own resubscription may not be granted yet.
+    const subscription: ISubscriptionMap = { [filter]: { qos: 1 } };
+    subscription.resubscribe = true;
+    client.subscribe(subscription, (error) => {
+      if (held.get(filter) !== entry || sentOn !== connection) return;
+      entry.outstanding -= 1;
+      if (error) {
+        // mqtt.js fails a SUBSCRIBE still waiting for its SUBACK when the connection drops; while it
+        // reconnects, `connect` below sends it again instead of failing every request waiting on it.
+        if (reasonCodeOf(error) === undefined && !client.connected && !client.disconnecting) return;
+        const subscribers = [...entry.told, ...entry.waiting];
+        release(filter, entry);
+        const failure = toTransportError(`subscribe ${filter}`, error);
+        for (const subscriber of subscribers) subscriber.error(failure);
+        return;
       }
-    };
-    const fail = (error: TransportError): void => {
-      const subscribers = [...entry.told, ...entry.waiting];
-      release();
-      for (const subscriber of subscribers) subscriber.error(error);
-    };
-    const trySubscribe = (): void => {
-      if (held.get(filter) !== entry) return;
-      entry.sent = true;
-      entry.outstanding += 1;
-      // `resubscribe` makes mqtt.js send the SUBSCRIBE even for a filter it already holds (it would call back
-      // at once, with no SUBACK): after a reconnect its own resubscription may not be granted yet.
-      const subscription: ISubscriptionMap = { [filter]: { qos: 1 } };
-      subscription.resubscribe = true;
-      client.subscribe(subscription, (error) => {
-        entry.outstanding -= 1;
-        if (held.get(filter) !== entry) return;
-        if (error) {
-          // mqtt.js fails a SUBSCRIBE still waiting for its SUBACK when the connection drops; while it
-          // reconnects, `onConnect` sends it again instead of failing every request waiting on it.
-          if (reasonCodeOf(error) === undefined && !client.connected && !client.disconnecting) return;
-          fail(toTransportError(`subscribe ${filter}`, error));
-          return;
-        }
-        if (!entry.granted) grant();
-      });
-    };
-    // Messages before the first SUBACK belong to other subscriptions: the contract is `subscribed` first.
-    // Subscribers told keep getting them while the filter lapses: mqtt.js's own resubscribe can be
-    // acknowledged, and deliver, before the port's.
-    const onMessage = (topic: string, payload: Buffer): void => {
-      if (entry.told.size === 0 || !matches(topic)) return;
+      entry.onSession = true;
+      if (!entry.granted) grant(entry, false);
+    });
+  };
+
+  // One set of listeners for the port, added before any `connection$` subscriber's: a filter has lapsed by
+  // the time the transport hears `down`.
+  client.on('message', (topic, payload) => {
+    for (const entry of held.values()) {
+      if (entry.told.size === 0 || !entry.matches(topic)) continue;
       for (const subscriber of [...entry.told]) subscriber.next({ kind: 'message', message: { topic, payload } });
-    };
-    // The session is gone: until the broker holds the filter again, a request's reply could be lost.
-    const onClose = (): void => {
-      if (!entry.granted) return;
+    }
+  });
+  // The session is gone: until the broker holds the filter again, a reply could be lost.
+  client.on('close', () => {
+    connection += 1;
+    for (const entry of held.values()) {
+      entry.outstanding = 0;
+      if (!entry.granted) continue;
       entry.granted = false;
       for (const subscriber of [...entry.told]) {
+        if (!entry.told.has(subscriber)) continue;
         entry.waiting.add(subscriber);
         subscriber.next({ kind: 'lapsed' });
       }
-    };
-    // A resumed session (clean: false) still holds the filter. A new one does not: mqtt.js subscribes again
-    // itself, but only after it has re-sent the PUBLISHes it kept and without telling its SUBACK, so the port
-    // sends its own SUBSCRIBE.
-    const onConnect = (connack: IConnackPacket): void => {
-      if (!entry.sent || entry.granted || entry.outstanding > 0) return;
-      if (entry.everGranted && connack.sessionPresent) grant();
-      else trySubscribe();
-    };
-    // The last subscriber left, or the filter failed: the next subscription holds it anew.
-    const release = (): void => {
-      if (held.get(filter) !== entry) return;
-      held.delete(filter);
-      client.removeListener('message', onMessage);
-      client.removeListener('close', onClose);
-      client.removeListener('connect', onConnect);
-      if (entry.sent) unsubscribe(filter);
-    };
+    }
+  });
+  // A resumed session (clean: false) still holds a filter granted on it. A new one does not: mqtt.js subscribes
+  // again itself, but only after it has re-sent the PUBLISHes it kept and without telling its SUBACK, so the
+  // port sends its own SUBSCRIBE.
+  client.on('connect', (connack: IConnackPacket) => {
+    for (const [filter, entry] of [...held]) {
+      if (!connack.sessionPresent) entry.onSession = false;
+      if (!entry.sent || entry.granted || entry.outstanding > 0) continue;
+      if (entry.onSession) grant(entry, true);
+      else trySubscribe(filter, entry);
+    }
+  });
+
+  const hold = (filter: string): Held => {
+    const entry: Held = { matches: topicMatcher(filter), told: new Set(), waiting: new Set(), granted: false, onSession: false, sent: false, outstanding: 0 };
     held.set(filter, entry);
-    client.on('message', onMessage);
-    client.on('close', onClose);
-    client.on('connect', onConnect);
-    whenUnsubscribed(filter, trySubscribe);
+    whenUnsubscribed(filter, () => {
+      trySubscribe(filter, entry);
+    });
     return entry;
   };
 
@@ -167,7 +179,8 @@ const adapt = (client: MqttClient): MqttPort => {
         return () => {
           entry.told.delete(subscriber);
           entry.waiting.delete(subscriber);
-          if (entry.told.size === 0 && entry.waiting.size === 0) entry.close();
+          // The last one gone, the next subscription holds the filter anew.
+          if (entry.told.size === 0 && entry.waiting.size === 0) release(filter, entry);
         };
       }),
     publish: (topic, payload) =>

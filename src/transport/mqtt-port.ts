@@ -16,11 +16,20 @@ export interface MqttMessage {
 /**
  * What a subscription emits: first `subscribed` (after the SUBACK), then each matching message. A port that
  * follows the session may also emit `lapsed` when the connection drops (the broker may no longer hold the
- * filter) and `subscribed` again once it does; the transport then sends no request of that filter, and sends
- * again those whose reply the lapse may have lost.
+ * filter), before its `connection$` says `down`, and `subscribed` again once the broker holds it; the
+ * transport sends no request of that filter meanwhile, and after a new (not resumed) grant sends again, or
+ * fails, those whose reply may have been lost.
  */
 export type SubscriptionEvent =
-  | { readonly kind: 'subscribed' }
+  | {
+      readonly kind: 'subscribed';
+      /**
+       * On a grant after `lapsed`: true when the session survived the drop and still held the filter, so
+       * nothing sent meanwhile was lost (the client re-sent its unacknowledged PUBLISHes, the broker kept the
+       * replies). Absent or false on a new grant.
+       */
+      readonly resumed?: boolean;
+    }
   | { readonly kind: 'lapsed' }
   | { readonly kind: 'message'; readonly message: MqttMessage };
 

@@ -49,11 +49,12 @@ const toReply = (message: MqttMessage, outcomeOf: (topic: string) => Outcome | u
   return clientToken === undefined ? { outcome, payload, body, topic } : { outcome, payload, body, topic, clientToken };
 };
 
-// What to do with a request sent before the session dropped. Its reply may be lost, whether or not the PUBLISH
-// was acknowledged: on a new session mqtt.js sends again the QoS 1 PUBLISHes it kept before it subscribes
-// again, so the reply can reach the broker before the subscription. Reads are sent again once the filter is
-// granted on the new session; an update with `expectedVersion` is sent again with the same clientToken (the
-// version makes it safe); other writes fail, since whether they were applied is unknown.
+// What to do with a request sent before the connection dropped, when the new session may have lost its reply:
+// on a new session mqtt.js sends the QoS 1 PUBLISHes it kept before it subscribes again, so the reply can reach
+// the broker before the subscription, whether or not the PUBLISH had been acknowledged. Reads are sent again
+// once the filter is granted; an update with `expectedVersion` is sent again with the same clientToken (the
+// version makes it safe); other writes fail, since whether they were applied is unknown. A resumed session
+// loses nothing: it kept the subscription, and mqtt.js re-sent what was not acknowledged.
 const resendable = (call: Call): boolean =>
   call.operation === 'getPendingJobExecutions' ||
   call.operation === 'describeJobExecution' ||
@@ -124,16 +125,17 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       const fail = (error: unknown): void => {
         subscriber.error(error);
       };
-      // Published at least once; the filter is granted on the current session; the reply may have been lost.
+      // Published at least once; the filter is granted on the current session; sent before the filter lapsed,
+      // so the session that grants it again decides; to be published again.
       let sent = false;
       let ready = false;
+      let suspect = false;
       let resend = false;
       const published = { error: fail };
       const publish = (): void => {
         port.publish(topic, payload).subscribe(published);
       };
       const lost = (): void => {
-        if (!sent) return;
         if (resendable(call)) resend = true;
         else fail(new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, { operation: call.operation }));
       };
@@ -142,29 +144,32 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
         resend = false;
         publish();
       };
-      // A port that follows the session says `lapsed` and `subscribed` again; one that does not leaves the
-      // filter granted, and `up` is the time to send again.
+      // A port that follows the session has made the filter lapse before `down`, and its next grant says
+      // whether the session was resumed. With one that does not, the filter stays granted: `down` counts
+      // the reply as lost, and `up` is the time to send again.
       const onConnection = (state: ConnectionState): void => {
         if (state === 'end') fail(new TransportError(`the MQTT client ended while ${call.operation} was in flight`, { operation: call.operation }));
-        else if (state === 'down') lost();
-        else publishAgain();
+        else if (state === 'up') publishAgain();
+        else if (sent && ready) lost();
       };
       waiting.set(call.clientToken, subscriber);
       inFlight.set(onConnection, fail);
       // Using the family keeps its subscription up for as long as this request waits; publish after the SUBACK.
       const release = replies.use({
-        granted: () => {
+        granted: (resumed) => {
           ready = true;
-          if (sent) {
-            publishAgain();
+          if (!sent) {
+            sent = true;
+            publish();
             return;
           }
-          sent = true;
-          publish();
+          if (suspect && !resumed) lost();
+          suspect = false;
+          publishAgain();
         },
         lapsed: () => {
           ready = false;
-          lost();
+          if (sent) suspect = true;
         },
         failed: fail,
         ended: () => {

@@ -4,10 +4,10 @@ import type { MqttMessage, MqttPort } from './mqtt-port';
 /** One user of a {@link SharedFilter}: a request that waits for the SUBACK, then for its reply. */
 export interface FilterUser {
   /**
-   * The broker granted the filter; called at once for a user that comes after the grant, and again when the
-   * filter is granted anew after it lapsed.
+   * The broker granted the filter; called at once for a user that comes after the grant, and again when it
+   * is granted after a lapse, `resumed` when the session survived (nothing sent meanwhile was lost).
    */
-  readonly granted: () => void;
+  readonly granted: (resumed: boolean) => void;
   /** The filter lapsed with the session (the port said so): a reply sent meanwhile may be lost. */
   readonly lapsed: () => void;
   /** The subscription failed (e.g. the broker refused the filter). */
@@ -96,7 +96,8 @@ export const shareFilter = (port: MqttPort, filter: string, options: ShareFilter
         }
         if (connection.granted) return;
         connection.granted = true;
-        for (const user of [...users]) user.granted();
+        const resumed = event.resumed === true;
+        for (const user of [...users]) user.granted(resumed);
       },
       error: (error: unknown) => {
         drop(connection);
@@ -116,7 +117,7 @@ export const shareFilter = (port: MqttPort, filter: string, options: ShareFilter
     use: (user) => {
       users.add(user);
       if (current === undefined) connect();
-      else if (current.granted) user.granted();
+      else if (current.granted) user.granted(false);
       return () => {
         if (!users.delete(user) || users.size > 0 || current === undefined) return;
         if (options.ended()) {

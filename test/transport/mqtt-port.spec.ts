@@ -285,6 +285,54 @@ describe('fromMqttClient on aedes (beyond the contract)', () => {
     expect(second.payloads()).toEqual(['after']);
   });
 
+  it('fromMqttClient - a filter whose UNSUBACK was pending when the connection dropped is subscribed again after the reconnect', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'wedge');
+    const sender = await startClient(testBroker.url, 'wedge-sender');
+    const port = fromMqttClient(client);
+    const first = subscribe(port, 'adapter/wedge');
+    await first.untilSubscribed();
+    first.unsubscribe(); // UNSUBSCRIBE sent; the next SUBSCRIBE waits for its UNSUBACK
+    const second = subscribe(port, 'adapter/wedge');
+    client.stream.destroy(); // mqtt.js fails the UNSUBSCRIBE while it still counts as connected
+    await second.untilSubscribed();
+    await sender.publishAsync('adapter/wedge', 'after', { qos: 1 });
+    await second.untilReceived('adapter/wedge');
+    expect(second.kinds()).toEqual(['subscribed', 'message']);
+  });
+
+  it('fromMqttClient - a subscriber that ends another inside next() leaves no reference behind: the UNSUBSCRIBE still goes', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'reentry');
+    const port = fromMqttClient(client);
+    const sent: string[] = [];
+    client.on('packetsend', (packet) => sent.push(packet.cmd));
+    // `first` is told first at the SUBACK (it subscribed first) and ends `other` before it is told.
+    const first = port.subscribe('adapter/reentry').subscribe((event) => {
+      if (event.kind === 'subscribed') other.unsubscribe();
+    });
+    const other: Subscription = port.subscribe('adapter/reentry').subscribe(() => undefined);
+    await waitFor('the SUBACK', () => other.closed);
+    first.unsubscribe();
+    await waitFor('the UNSUBSCRIBE', () => sent.includes('unsubscribe'));
+    expect(client.listenerCount('message')).toBeLessThanOrEqual(1);
+  });
+
+  it('fromMqttClient - listeners on the client do not grow with the number of filters', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'listeners');
+    const events = ['message', 'close', 'connect'] as const;
+    const before = events.map((event) => client.listenerCount(event));
+    const port = fromMqttClient(client);
+    const subs = Array.from({ length: 12 }, (_, i) => subscribe(port, `adapter/many/${i}`));
+    for (const sub of subs) await sub.untilSubscribed();
+    const after = events.map((event) => client.listenerCount(event));
+    expect(after.map((count, i) => count - (before[i] ?? 0))).toEqual([1, 1, 1]);
+  });
+
   it('fromMqttClient - publish sends at QoS 1, emits once and completes', async () => {
     const testBroker = await startBroker();
     broker = testBroker;

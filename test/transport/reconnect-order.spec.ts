@@ -55,3 +55,32 @@ describe('mqtt transport on the emulator - requests across a reconnect', () => {
     await expect(updated).resolves.toMatchObject({ executionState: { status: 'IN_PROGRESS' } });
   });
 });
+
+describe('mqtt transport on the emulator - a resumed session (clean: false)', () => {
+  let emu: Emulator;
+  let client: MqttClient;
+  let jobs: JobsClient;
+
+  beforeEach(async () => {
+    emu = await startEmulator({ host: '127.0.0.1', mqttPort: 0, dataPort: 0, controlPort: 0 });
+    const created = emu.engine.createJob({ jobId: 'job-1', targets: ['arn:aws:iot:us-east-1:123456789012:thing/thing-A'], document: '{"op":"x"}' });
+    if (!created.ok) throw new Error(created.message);
+    client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs: 50, clean: false });
+    jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 3000 });
+    await firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS' }));
+  });
+
+  afterEach(async () => {
+    await client.endAsync(true);
+    await emu.close();
+  });
+
+  it('mqtt transport - an unversioned update in flight when the connection drops gets its reply: the session kept the subscription', async () => {
+    const sessions: boolean[] = [];
+    client.on('connect', (connack) => sessions.push(connack.sessionPresent));
+    const updated = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails: { step: '2' }, includeJobExecutionState: true }));
+    client.stream.destroy();
+    await expect(updated).resolves.toMatchObject({ executionState: { statusDetails: { step: '2' } } });
+    expect(sessions).toEqual([true]);
+  });
+});
