@@ -74,6 +74,7 @@ const revision = (): string => {
 };
 
 const oursLabel = `iot-jobs-rx (${path.relative(root, oursEntry)})`;
+const fastLabel = 'iot-jobs-rx, callerStacks: false';
 
 const main = async (): Promise<void> => {
   const started = new Date();
@@ -84,47 +85,48 @@ const main = async (): Promise<void> => {
   const results: Record<string, unknown> = { started: started.toISOString(), commit, node: process.version, cpus: os.cpus().length, settings };
   try {
     // ---------------------------------------------------------------- (a) ours vs the raw mqtt.js floor
-    const raw = await rawClient(server.url, things.raw);
-    const ours = await oursClient(server.url, things.ours);
+    // Ours twice: with the default options, and with `callerStacks: false` (no caller frames for a timeout).
+    const clients = {
+      raw: await rawClient(server.url, things.raw),
+      ours: await oursClient(server.url, things.ours),
+      fast: await oursClient(server.url, things.oursFast, oursEntry, false),
+    };
+    const names = ['raw', 'ours', 'fast'] as const;
+    type Name = (typeof names)[number];
     log('warm-up: 300 requests each, sequential, then 64 in flight');
-    phase = 'raw';
-    await sequential(raw.describe, 300);
-    await inFlight(raw.describe, 640, settings.concurrency);
-    phase = 'ours';
-    await sequential(ours.describe, 300);
-    await inFlight(ours.describe, 640, settings.concurrency);
-
-    // Interleaved blocks (ABBA order) so that drift on a shared machine hits both clients alike.
+    for (const name of names) {
+      phase = name;
+      await sequential(clients[name].describe, 300);
+      await inFlight(clients[name].describe, 640, settings.concurrency);
+    }
+    // Interleaved blocks, each block in another rotation of the clients, so that drift on a shared machine
+    // hits every client alike.
+    const rotation = (i: number): Name[] => names.map((_, j) => names[(i + j) % names.length] ?? 'raw');
     const perBlock = Math.ceil(settings.seq / settings.blocks);
-    const seqRaw: number[] = [];
-    const seqOurs: number[] = [];
-    let seqCpuRaw = 0;
-    let seqCpuOurs = 0;
+    const seq: Record<Name, number[]> = { raw: [], ours: [], fast: [] };
+    const seqCpu: Record<Name, number> = { raw: 0, ours: 0, fast: 0 };
     for (let block = 0; block < settings.blocks; block += 1) {
-      const order = block % 2 === 0 ? (['raw', 'ours'] as const) : (['ours', 'raw'] as const);
-      for (const which of order) {
-        phase = which;
-        const result = await sequential(which === 'raw' ? raw.describe : ours.describe, perBlock);
-        (which === 'raw' ? seqRaw : seqOurs).push(...result.samples);
-        if (which === 'raw') seqCpuRaw += result.cpuMs;
-        else seqCpuOurs += result.cpuMs;
+      for (const name of rotation(block)) {
+        phase = name;
+        const result = await sequential(clients[name].describe, perBlock);
+        seq[name].push(...result.samples);
+        seqCpu[name] += result.cpuMs;
       }
     }
-    log(`sequential: ${seqRaw.length} + ${seqOurs.length} requests done`);
+    log(`sequential: ${names.map((name) => seq[name].length).join(' + ')} requests done`);
 
-    const flightRaw: FlightResult[] = [];
-    const flightOurs: FlightResult[] = [];
+    const flight: Record<Name, FlightResult[]> = { raw: [], ours: [], fast: [] };
     for (let round = 0; round < settings.flightRounds; round += 1) {
-      const order = round % 2 === 0 ? (['raw', 'ours'] as const) : (['ours', 'raw'] as const);
-      for (const which of order) {
-        phase = which;
-        const result = await inFlight(which === 'raw' ? raw.describe : ours.describe, settings.flight, settings.concurrency);
-        (which === 'raw' ? flightRaw : flightOurs).push(result);
+      for (const name of rotation(round)) {
+        phase = name;
+        flight[name].push(await inFlight(clients[name].describe, settings.flight, settings.concurrency));
       }
     }
     log(`in flight: ${settings.flightRounds} rounds × ${settings.flight} requests each done`);
-    await raw.close();
-    await ours.close();
+    for (const name of names) await clients[name].close();
+    const { raw: seqRaw, ours: seqOurs, fast: seqFast } = seq;
+    const { raw: seqCpuRaw, ours: seqCpuOurs, fast: seqCpuFast } = seqCpu;
+    const { raw: flightRaw, ours: flightOurs, fast: flightFast } = flight;
 
     // ------------------------------------------------------------------------ (b) ours vs IotJobsClientv2
     phase = 'IotJobsClientv2';
@@ -155,11 +157,14 @@ const main = async (): Promise<void> => {
     // ------------------------------------------------------------------------------------ report
     const sRaw = summarize(seqRaw);
     const sOurs = summarize(seqOurs);
+    const sFast = summarize(seqFast);
     const sSdk = summarize(seqSdk.samples);
     const rpsRaw = median(flightRaw.map((r) => r.perSecond));
     const rpsOurs = median(flightOurs.map((r) => r.perSecond));
+    const rpsFast = median(flightFast.map((r) => r.perSecond));
     const lRaw = summarize(flightRaw.flatMap((r) => r.samples));
     const lOurs = summarize(flightOurs.flatMap((r) => r.samples));
+    const lFast = summarize(flightFast.flatMap((r) => r.samples));
     const lSdk = summarize(flightSdk.samples);
     const cpuPerRequest = (cpu: number, n: number): string => `${((cpu / n) * 1000).toFixed(0)} µs`;
     const flightCpu = (rs: readonly FlightResult[]): number => rs.reduce((a, r) => a + r.cpuMs, 0);
@@ -174,6 +179,7 @@ const main = async (): Promise<void> => {
         ['client', 'n', 'median', 'p99', 'max', 'CPU/request', 'median vs raw'],
         seqRow('raw mqtt.js (floor)', sRaw, cpuPerRequest(seqCpuRaw, sRaw.n), '1.00×'),
         seqRow(oursLabel, sOurs, cpuPerRequest(seqCpuOurs, sOurs.n), ratio(sOurs.median / sRaw.median)),
+        seqRow(fastLabel, sFast, cpuPerRequest(seqCpuFast, sFast.n), ratio(sFast.median / sRaw.median)),
         seqRow('IotJobsClientv2', sSdk, cpuPerRequest(seqSdk.cpuMs, sSdk.n), ratio(sSdk.median / sRaw.median)),
       ]),
     );
@@ -193,10 +199,12 @@ const main = async (): Promise<void> => {
         ['client', 'n', 'throughput', 'latency median', 'latency p99', 'CPU/request', 'throughput vs raw'],
         flightRow('raw mqtt.js (floor)', rpsRaw, lRaw, cpuPerRequest(flightCpu(flightRaw), flightN), '1.00×'),
         flightRow(oursLabel, rpsOurs, lOurs, cpuPerRequest(flightCpu(flightOurs), flightN), ratio(rpsOurs / rpsRaw)),
+        flightRow(fastLabel, rpsFast, lFast, cpuPerRequest(flightCpu(flightFast), flightN), ratio(rpsFast / rpsRaw)),
         flightRow('IotJobsClientv2', flightSdk.perSecond, lSdk, cpuPerRequest(flightSdk.cpuMs, settings.sdkFlight), ratio(flightSdk.perSecond / rpsRaw)),
       ]),
     );
-    out.push(`  rounds (req/s): raw ${flightRaw.map((r) => Math.round(r.perSecond)).join(', ')}; ours ${flightOurs.map((r) => Math.round(r.perSecond)).join(', ')}`);
+    const rounds = (rs: readonly FlightResult[]): string => rs.map((r) => Math.round(r.perSecond)).join(', ');
+    out.push(`  rounds (req/s): raw ${rounds(flightRaw)}; ours ${rounds(flightOurs)}; ours, callerStacks: false ${rounds(flightFast)}`);
 
     out.push('');
     out.push(`(c) cold start in fresh \`node\` processes (median of ${settings.cold}); times from Node's time origin (process start)`);
@@ -236,6 +244,7 @@ const main = async (): Promise<void> => {
       table([
         ['target', 'measured', 'verdict'],
         ['sequential median ≤ 1.10× raw', ratio(seqRatio), verdict(seqRatio <= 1.1)],
+        ['  the same with callerStacks: false', ratio(sFast.median / sRaw.median), verdict(sFast.median / sRaw.median <= 1.1)],
         ['64 in flight ≥ 0.9× raw throughput', ratio(flightRatio), verdict(flightRatio >= 0.9)],
         ['sequential vs IotJobsClientv2 (ours/theirs)', `${ratio(sOurs.median / sSdk.median)} (${sdkSpeedup.toFixed(0)}× faster)`, 'info (~50× expected)'],
         ['64 in flight vs IotJobsClientv2 (ours/theirs)', ratio(rpsOurs / flightSdk.perSecond), 'info'],
@@ -251,10 +260,11 @@ const main = async (): Promise<void> => {
     process.stdout.write(`${out.join('\n')}\n`);
 
     Object.assign(results, {
-      sequential: { raw: sRaw, ours: sOurs, sdk: sSdk, cpuMs: { raw: seqCpuRaw, ours: seqCpuOurs, sdk: seqSdk.cpuMs } },
+      sequential: { raw: sRaw, ours: sOurs, oursNoCallerStacks: sFast, sdk: sSdk, cpuMs: { raw: seqCpuRaw, ours: seqCpuOurs, oursNoCallerStacks: seqCpuFast, sdk: seqSdk.cpuMs } },
       inFlight: {
         raw: { rounds: flightRaw.map((r) => ({ perSecond: r.perSecond, elapsedMs: r.elapsedMs, cpuMs: r.cpuMs })), latency: lRaw },
         ours: { rounds: flightOurs.map((r) => ({ perSecond: r.perSecond, elapsedMs: r.elapsedMs, cpuMs: r.cpuMs })), latency: lOurs },
+        oursNoCallerStacks: { rounds: flightFast.map((r) => ({ perSecond: r.perSecond, elapsedMs: r.elapsedMs, cpuMs: r.cpuMs })), latency: lFast },
         sdk: { perSecond: flightSdk.perSecond, elapsedMs: flightSdk.elapsedMs, cpuMs: flightSdk.cpuMs, latency: lSdk },
       },
       cold: Object.fromEntries(cold),

@@ -24,6 +24,12 @@ describe('review fixes', () => {
     }
   });
 
+  it('client - callerStacks other than a boolean (from JavaScript) is refused at creation', () => {
+    const options = { thingName: 'thing-A', transport: mqttTransport(createFakeMqttPort()) };
+    Reflect.set(options, 'callerStacks', 'no');
+    expect(() => createJobsClient(options)).toThrow(/callerStacks: expected a boolean/);
+  });
+
   it('EpochSeconds - a timestamp beyond the Date range is refused, never an Invalid Date', () => {
     expect(EpochSeconds.decode(1e20)._tag).toBe('Left');
     expect(EpochSeconds.decode(1_719_940_994)._tag).toBe('Right');

@@ -196,12 +196,13 @@ export const rawClient = async (url: string, thingName: string): Promise<BenchCl
 
 /**
  * Ours, from the built package (see `oursEntry`, or another CommonJS build `entry`): connectMqtt →
- * mqttTransport (default options) → createJobsClient.
+ * mqttTransport (default options) → createJobsClient (default options, unless `callerStacks` is given).
  */
-export const oursClient = async (url: string, thingName: string, entry: string = oursEntry): Promise<BenchClient> => {
+export const oursClient = async (url: string, thingName: string, entry: string = oursEntry, callerStacks?: boolean): Promise<BenchClient> => {
   const library = createRequire(__filename)(entry) as typeof Library;
   const client = await library.connectMqtt({ url, clientId: `${thingName}-bench`, reconnectPeriodMs: 0 });
-  const jobs = library.createJobsClient({ thingName, transport: library.mqttTransport(client), timeoutMs: requestTimeoutMs });
+  const transport = library.mqttTransport(client);
+  const jobs = library.createJobsClient({ thingName, transport, timeoutMs: requestTimeoutMs, ...(callerStacks === undefined ? {} : { callerStacks }) });
   return {
     describe: async () => {
       const reply = await firstValueFrom(jobs.describeJobExecution({ jobId: benchJobId }));

@@ -16,6 +16,8 @@ export interface RequestContext {
   readonly timeoutMs: number;
   /** Mints a fresh clientToken per subscription. */
   readonly newToken: () => string;
+  /** Take the caller's frames for a RequestTimeoutError when an operation is called. Default true. */
+  readonly callerStacks?: boolean;
 }
 
 /** A random clientToken: a UUID v4, as the official SDKs send (AWS allows up to 64 characters). */
@@ -38,15 +40,14 @@ const settle = <R>(operation: OperationName, response: t.Decoder<unknown, R>, re
   });
 };
 
-/** Where an operation was called; `stack` as V8 formats it (a string, unless an app's prepareStackTrace says otherwise). */
 /** Frames of the caller's stack kept for a RequestTimeoutError: the caller and a few of its callers. */
 const callerFrames = 4;
 
+/** Where an operation was called; `stack` as V8 formats it (a string, unless an app's prepareStackTrace says otherwise). */
 interface CallSite {
   stack?: unknown;
 }
 
-/** The RequestTimeoutError of a request, showing the frames of the call that made it. */
 /**
  * Takes the caller's frames into `callSite`. A few are enough to show the caller, and each frame walked costs
  * ~1 µs on every request, so the limit is lowered to {@link callerFrames} for the walk: only lowered (an app
@@ -72,6 +73,7 @@ const captureCaller = (callSite: CallSite, below: (...args: never[]) => unknown)
   }
 };
 
+/** The RequestTimeoutError of a request, showing the frames of the call that made it when they were taken. */
 const timedOut = (operation: OperationName, clientToken: string, timeoutMs: number, callSite: CallSite): RequestTimeoutError => {
   const error = new RequestTimeoutError(operation, clientToken, timeoutMs);
   const { stack } = callSite;
@@ -94,13 +96,14 @@ export const request = <K extends OperationName, R>(
   response: t.Decoder<unknown, R>,
   context: RequestContext,
 ): ((input: OperationTypes<unknown>[K]['request']) => Observable<R>) => {
+  const callerStacks = context.callerStacks ?? true;
   const send = (input: OperationTypes<unknown>[K]['request']): Observable<R> => {
     // A RequestTimeoutError's stack shows the caller (ARCHITECTURE.md §4): the frames are taken here, where the
     // caller is the next frame, not at subscription, below which lie RxJS's own frames (firstValueFrom,
     // subscribe, ...). Those cost as much to walk as the caller's (~1 µs a frame) and push the caller out of
     // V8's 10-frame limit. The error itself is only built if the deadline passes.
     const callSite: CallSite = {};
-    captureCaller(callSite, send);
+    if (callerStacks) captureCaller(callSite, send);
     return new Observable<R>((subscriber) => {
       const clientToken = context.newToken();
       // Throws InvalidRequestError before any I/O; the Observable turns that into the error notification.

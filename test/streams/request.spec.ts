@@ -21,10 +21,10 @@ import { jsonErrorOf, thing } from '../helpers/names';
 
 const thingName = thing('thing-A');
 
-const setup = (timeoutMs = 1000) => {
+const setup = (timeoutMs = 1000, callerStacks?: boolean) => {
   const transport: FakeJobsTransport = createFakeJobsTransport();
   let n = 0;
-  const context: RequestContext = { thingName, transport, timeoutMs, newToken: () => `tok-${++n}` };
+  const context: RequestContext = { thingName, transport, timeoutMs, newToken: () => `tok-${++n}`, ...(callerStacks === undefined ? {} : { callerStacks }) };
   const describe = request(operations.describeJobExecution, operations.describeJobExecution.response(t.unknown), context);
   const callAt = (i: number): Call => {
     const call = transport.calls[i];
@@ -106,6 +106,21 @@ describe('request pipeline', () => {
     // Only a few frames are walked on each request, and the process's own limit is left as it was.
     expect(lines.length).toBeLessThanOrEqual(5);
     expect(Error.stackTraceLimit).toBe(limitBefore);
+  });
+
+  it('request - with callerStacks: false no frames are taken at the call: the timeout shows the timer, not the caller', async () => {
+    const capture = jest.spyOn(Error, 'captureStackTrace');
+    try {
+      const { describe } = setup(1, false);
+      const describeFromDeviceCode = (): Promise<unknown> => firstValueFrom(describe({ jobId: 'job-1' }));
+      const pending = describeFromDeviceCode().catch((e: unknown) => e);
+      expect(capture).not.toHaveBeenCalled();
+      const error = await pending;
+      expect(error).toBeInstanceOf(RequestTimeoutError);
+      expect(error instanceof Error ? error.stack : '').not.toContain('describeFromDeviceCode');
+    } finally {
+      capture.mockRestore();
+    }
   });
 
   it('request - a read-only or lower Error.stackTraceLimit is respected, never a synchronous throw', async () => {
