@@ -4,6 +4,8 @@
  *
  *   npx tsx --no-warnings bench/ab.ts [--rounds N] [--seq N] [--flight N] <build-dir>...   (default: dist)
  *
+ * `<build-dir>:nostacks` runs that build with `callerStacks: false`.
+ *
  * Each round runs, per client in rotating order, N sequential requests and then N with 64 in flight. The
  * report gives, per build, the median over rounds of its ratio to the raw client of the same round (the
  * ratios are what a noisy machine cannot shift much; absolute figures move by ±30 %).
@@ -20,13 +22,15 @@ const main = async (): Promise<void> => {
   const flags = new Set(['--rounds', '--seq', '--flight']);
   const args = process.argv.slice(2);
   const builds = args.filter((arg, i) => !flags.has(arg) && !flags.has(args[i - 1] ?? ''));
-  const entries = (builds.length === 0 ? ['dist'] : builds).map((b) => path.resolve(root, b));
+  // `dir:nostacks` runs the build at `dir` with `callerStacks: false`.
+  const specs = (builds.length === 0 ? ['dist'] : builds).map((b) => ({ label: b, dir: path.resolve(root, b.replace(/:nostacks$/, '')), callerStacks: b.endsWith(':nostacks') ? false : undefined }));
+  const entries = specs.map((spec) => spec.dir);
   const names = ['raw', ...entries.map((_, i) => `ours-${i}`)];
   const server = await startServer(names.map((name) => `ab-${name}`));
   try {
     log(`${server.url}: raw vs ${entries.map((e) => path.relative(root, e)).join(', ')}; ${rounds} rounds of ${seqCount} seq + ${flightCount} in flight; job ${benchJobId}`);
     const clients: BenchClient[] = [await rawClient(server.url, 'ab-raw')];
-    for (const [i, entry] of entries.entries()) clients.push(await oursClient(server.url, `ab-ours-${i}`, entry));
+    for (const [i, spec] of specs.entries()) clients.push(await oursClient(server.url, `ab-ours-${i}`, spec.dir, spec.callerStacks));
     for (const client of clients) {
       await sequential(client.describe, 300);
       await inFlight(client.describe, 640, 64);
@@ -50,7 +54,7 @@ const main = async (): Promise<void> => {
     }
     const ratios = (xs: readonly number[] | undefined, base: readonly number[] | undefined): number[] =>
       (xs ?? []).map((x, r) => x / (base?.[r] ?? Number.NaN));
-    const label = (k: number): string => (k === 0 ? 'raw mqtt.js' : path.relative(root, entries[k - 1] ?? ''));
+    const label = (k: number): string => (k === 0 ? 'raw mqtt.js' : (specs[k - 1]?.label ?? ''));
     console.log(
       table([
         ['client', 'seq median', 'seq vs raw', 'seq CPU/req', '64 in flight', 'vs raw', 'flight CPU/req'],
