@@ -26,6 +26,12 @@ export interface EmulatorFaults {
    * Throws on a negative or fractional `count`.
    */
   readonly dropRepliesNext: (count: number, filter?: FaultFilter) => void;
+  /**
+   * Drops, now, the MQTT connections of the devices acting for `thingName` (every device when absent), as a
+   * network failure would: no DISCONNECT, no will. Returns how many were dropped. The clients reconnect as
+   * they are set to.
+   */
+  readonly disconnect: (thingName?: string) => number;
   /** Forgets every rule not yet used up. */
   readonly clear: () => void;
 }
@@ -41,7 +47,8 @@ export type FaultKind = 'throttle' | 'drop';
 
 /** The rules behind {@link EmulatorFaults}, with the binding's side: use up one rule of a kind, if one matches. */
 export interface FaultInjector {
-  readonly faults: EmulatorFaults;
+  /** The rules; `disconnect` is the MQTT binding's, added by the emulator once its broker runs. */
+  readonly faults: Omit<EmulatorFaults, 'disconnect'>;
   /** Whether a `kind` rule matches `request`; if so, one use of the first such rule is spent. */
   readonly take: (kind: FaultKind, request: DeviceRequest) => boolean;
 }

@@ -189,7 +189,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       put: (name, data) => served(name, store.put(name, data)),
       remove: (name) => store.remove(name),
     },
-    faults: injector.faults,
+    faults: { ...injector.faults, disconnect: (thingName) => broker.disconnect(thingName) },
     close: async () => {
       subscription.unsubscribe();
       service.stop();

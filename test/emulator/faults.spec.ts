@@ -128,6 +128,27 @@ describe('emulator faults', () => {
     expect([await outcome(overMqtt()), await outcome(overHttp())]).toEqual(['ok', 'ok']);
   });
 
+  it('faults - disconnect drops the connections of one thing\'s devices; they reconnect and are served again', async () => {
+    const other = await connectMqtt({ url: emulator.mqttUrl, clientId: 'thing-B', reconnectPeriodMs: 50 });
+    const device = await connectMqtt({ url: emulator.mqttUrl, clientId: 'thing-A', reconnectPeriodMs: 50 });
+    try {
+      const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(device), timeoutMs: 5000 });
+      expect(await outcome(jobs)).toBe('ok');
+      const closed = new Promise<void>((resolve) => device.once('close', () => { resolve(); }));
+      let otherClosed = false;
+      other.once('close', () => { otherClosed = true; });
+      expect(emulator.faults.disconnect('thing-A')).toBe(1);
+      await closed;
+      // Made while the device is offline: answered once it is back.
+      expect(await outcome(jobs)).toBe('ok');
+      expect(otherClosed).toBe(false);
+      expect(emulator.faults.disconnect('no-such-thing')).toBe(0);
+    } finally {
+      await device.endAsync(true);
+      await other.endAsync(true);
+    }
+  });
+
   it('faults - a count must be a whole number ≥ 0; 0 injects nothing', async () => {
     for (const count of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => emulator.faults.throttleNext(count)).toThrow(RangeError);

@@ -1,6 +1,6 @@
 import { firstValueFrom } from 'rxjs';
 import type { MqttClient } from 'mqtt';
-import { connectMqtt, createJobsClient, mqttTransport, type JobsClient } from '../../src';
+import { TransportError, connectMqtt, createJobsClient, mqttTransport, type JobsClient } from '../../src';
 import { startEmulator, type Emulator } from '../../src/emulator';
 
 /**
@@ -47,6 +47,15 @@ describe('mqtt transport on the emulator - requests across a reconnect', () => {
     client.stream.destroy();
     await expect(described).resolves.toMatchObject({ execution: { jobId: 'job-1' } });
     await expect(pending).resolves.toMatchObject({ queuedJobs: [{ jobId: 'job-1' }] });
+  });
+
+  it('mqtt transport - a StartNext in flight when the broker drops the connection fails as indeterminate; a read made after it is answered', async () => {
+    await firstValueFrom(jobs.startNextPendingJobExecution()); // its filter is granted: the next one goes out at once
+    const startNext = firstValueFrom(jobs.startNextPendingJobExecution());
+    // Dropped before the broker has read the PUBLISH; whether a copy is applied later is unknown to the client.
+    expect(emu.faults.disconnect('thing-A')).toBe(1);
+    await expect(startNext).rejects.toBeInstanceOf(TransportError);
+    await expect(firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }))).resolves.toMatchObject({ execution: { jobId: 'job-1', status: 'IN_PROGRESS' } });
   });
 
   it('mqtt transport - an update with expectedVersion made while the connection is down ends with its reply', async () => {

@@ -32,6 +32,8 @@ export interface JobsBroker {
   readonly url: string;
   readonly port: number;
   readonly publishNotification: (notification: Notification) => void;
+  /** Drops the connections of the devices acting for `thingName` (all when absent); returns how many. */
+  readonly disconnect: (thingName?: string) => number;
   readonly close: () => Promise<void>;
 }
 
@@ -105,6 +107,9 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
   const publish = (topic: string, reply: MqttReply | { body: unknown }): void => {
     aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(reply.body)), qos: 1, retain: false, dup: false }, () => undefined);
   };
+  const connected = new Set<Client>();
+  aedes.on('client', (client) => connected.add(client));
+  aedes.on('clientDisconnect', (client) => connected.delete(client));
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket): void => {
     socket.setNoDelay(true);
@@ -132,6 +137,14 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
     publishNotification: (notification) => {
       // Thing names reach the engine only through validated topics and ARNs.
       if (isThingName(notification.thingName)) publish(eventTopic(notification.event, notification.thingName), { body: notificationPayload(notification) });
+    },
+    disconnect: (thingName) => {
+      const dropped = [...connected].filter((client) => thingName === undefined || identityOf(client) === thingName);
+      for (const client of dropped) {
+        connected.delete(client);
+        client.conn.destroy();
+      }
+      return dropped.length;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
