@@ -41,7 +41,7 @@ const settings = {
   sdkSeq: flag('sdk-seq', 50),
   sdkFlight: flag('sdk-flight', 640),
   cold: flag('cold', 9),
-  blocks: 5,
+  blocks: 6,
   jsonFile: jsonIndex < 0 ? undefined : process.argv[jsonIndex + 1],
 };
 // ------------------------------------------------------------------------------------------ cold start
@@ -99,9 +99,18 @@ const main = async (): Promise<void> => {
       await sequential(clients[name].describe, 300);
       await inFlight(clients[name].describe, 640, settings.concurrency);
     }
-    // Interleaved blocks, each block in another rotation of the clients, so that drift on a shared machine
-    // hits every client alike.
-    const rotation = (i: number): Name[] => names.map((_, j) => names[(i + j) % names.length] ?? 'raw');
+    // Interleaved blocks, each in another of the six orders of the three clients (every client first, second
+    // and last, and after each other client, equally often), so that drift on a shared machine hits every
+    // client alike.
+    const orders: readonly (readonly Name[])[] = [
+      ['raw', 'ours', 'fast'],
+      ['fast', 'raw', 'ours'],
+      ['ours', 'fast', 'raw'],
+      ['raw', 'fast', 'ours'],
+      ['ours', 'raw', 'fast'],
+      ['fast', 'ours', 'raw'],
+    ];
+    const rotation = (i: number): readonly Name[] => orders[i % orders.length] ?? names;
     const perBlock = Math.ceil(settings.seq / settings.blocks);
     const seq: Record<Name, number[]> = { raw: [], ours: [], fast: [] };
     const seqCpu: Record<Name, number> = { raw: 0, ours: 0, fast: 0 };

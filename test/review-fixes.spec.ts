@@ -1,6 +1,6 @@
 import { firstValueFrom } from 'rxjs';
 import { EpochSeconds } from '../src/codecs/primitives';
-import { InvalidRequestError, createJobsClient, mqttTransport, type UpdateJobExecutionRequest } from '../src';
+import { InvalidRequestError, RequestTimeoutError, createJobsClient, mqttTransport, type UpdateJobExecutionRequest } from '../src';
 import { clientTokenOf, createFakeMqttPort } from '../src/testing';
 
 /** Bugs found by the review of the core client; each test failed before its fix. */
@@ -28,6 +28,21 @@ describe('review fixes', () => {
     const options = { thingName: 'thing-A', transport: mqttTransport(createFakeMqttPort()) };
     Reflect.set(options, 'callerStacks', 'no');
     expect(() => createJobsClient(options)).toThrow(/callerStacks: expected a boolean/);
+  });
+
+  it('client - callerStacks reaches the request pipeline: false takes no frames, the default does', async () => {
+    const capture = jest.spyOn(Error, 'captureStackTrace');
+    try {
+      const transport = mqttTransport(createFakeMqttPort(), { lingerMs: 0 });
+      const quiet = createJobsClient({ thingName: 'thing-A', transport, timeoutMs: 1, callerStacks: false });
+      await expect(firstValueFrom(quiet.describeJobExecution({ jobId: 'job-1' }))).rejects.toBeInstanceOf(RequestTimeoutError);
+      expect(capture).not.toHaveBeenCalled();
+      const traced = createJobsClient({ thingName: 'thing-A', transport, timeoutMs: 1 });
+      await expect(firstValueFrom(traced.describeJobExecution({ jobId: 'job-1' }))).rejects.toBeInstanceOf(RequestTimeoutError);
+      expect(capture).toHaveBeenCalled();
+    } finally {
+      capture.mockRestore();
+    }
   });
 
   it('EpochSeconds - a timestamp beyond the Date range is refused, never an Invalid Date', () => {

@@ -29,10 +29,10 @@ export interface FakeMqttPort extends MqttPort {
   readonly deliver: (topic: string, payload: string | object) => void;
   /**
    * Grants pending SUBSCRIBEs for `filter` (all pending ones when omitted), with `autoGrant: false`, and
-   * lapsed ones again.
+   * lapsed ones again: as on a new session, or with `resumed: true` as on a resumed one.
    */
-  readonly grant: (filter?: string) => void;
-  /** Refuses pending SUBSCRIBEs for `filter` with a TransportError (reason code 128). */
+  readonly grant: (filter?: string, options?: { readonly resumed?: boolean }) => void;
+  /** Refuses pending (or lapsed) SUBSCRIBEs for `filter` with a TransportError (reason code 128). */
   readonly refuse: (filter: string) => void;
   /** Makes the next publish fail with a TransportError. */
   readonly failNextPublish: () => void;
@@ -68,12 +68,13 @@ export const createFakeMqttPort = (options: FakeMqttPortOptions = {}): FakeMqttP
     }
   };
 
-  const grant = (filter?: string): void => {
+  const grant = (filter?: string, grantOptions: { readonly resumed?: boolean } = {}): void => {
     for (const entry of [...entries]) {
       if ((!entry.granted || entry.lapsed) && (filter === undefined || entry.filter === filter)) {
+        const resumed = entry.lapsed && grantOptions.resumed === true;
         entry.granted = true;
         entry.lapsed = false;
-        entry.subscriber.next({ kind: 'subscribed' });
+        entry.subscriber.next(resumed ? { kind: 'subscribed', resumed } : { kind: 'subscribed' });
       }
     }
   };
@@ -86,7 +87,7 @@ export const createFakeMqttPort = (options: FakeMqttPortOptions = {}): FakeMqttP
     grant,
     refuse: (filter) => {
       for (const entry of [...entries]) {
-        if (!entry.granted && entry.filter === filter) {
+        if ((!entry.granted || entry.lapsed) && entry.filter === filter) {
           entries.delete(entry);
           entry.subscriber.error(new TransportError(`subscribe ${filter}: Subscribe error: Unspecified error`, { reasonCode: 128 }));
         }

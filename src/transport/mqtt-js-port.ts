@@ -1,5 +1,5 @@
 import type { IConnackPacket, ISubscriptionMap, MqttClient } from 'mqtt';
-import { Observable, type Subscriber } from '../rx';
+import { Observable, Subject, type Subscriber } from '../rx';
 import { TransportError } from '../errors';
 import type { ConnectionState, MqttPort, SubscriptionEvent } from './mqtt-port';
 import { topicMatcher } from './topics';
@@ -78,7 +78,7 @@ const adapt = (client: MqttClient): MqttPort => {
   const held = new Map<string, Held>();
   // Counts connections: a SUBSCRIBE's callback from before the last drop says nothing of this one (mqtt.js can
   // even write one to a stream it has just destroyed, and never call back).
-  let connection = 0;
+  let generation = 0;
 
   const grant = (entry: Held, resumed: boolean): void => {
     entry.granted = true;
@@ -98,7 +98,7 @@ const adapt = (client: MqttClient): MqttPort => {
 
   const trySubscribe = (filter: string, entry: Held): void => {
     if (held.get(filter) !== entry) return;
-    const sentOn = connection;
+    const sentOn = generation;
     entry.sent = true;
     entry.outstanding += 1;
     // `resubscribe` makes mqtt.js send the SUBSCRIBE even for a filter it already holds (it would call back at
@@ -106,7 +106,7 @@ const adapt = (client: MqttClient): MqttPort => {
     const subscription: ISubscriptionMap = { [filter]: { qos: 1 } };
     subscription.resubscribe = true;
     client.subscribe(subscription, (error) => {
-      if (held.get(filter) !== entry || sentOn !== connection) return;
+      if (held.get(filter) !== entry || sentOn !== generation) return;
       entry.outstanding -= 1;
       if (error) {
         // mqtt.js fails a SUBSCRIBE still waiting for its SUBACK when the connection drops; while it
@@ -123,8 +123,9 @@ const adapt = (client: MqttClient): MqttPort => {
     });
   };
 
-  // One set of listeners for the port, added before any `connection$` subscriber's: a filter has lapsed by
-  // the time the transport hears `down`.
+  // One set of listeners for the port, whatever the number of filters and transports. `connection$` is told
+  // from them too, after the filters: a filter has lapsed by the time a transport hears `down`.
+  const states = new Subject<ConnectionState>();
   client.on('message', (topic, payload) => {
     for (const entry of held.values()) {
       if (entry.told.size === 0 || !entry.matches(topic)) continue;
@@ -133,7 +134,7 @@ const adapt = (client: MqttClient): MqttPort => {
   });
   // The session is gone: until the broker holds the filter again, a reply could be lost.
   client.on('close', () => {
-    connection += 1;
+    generation += 1;
     for (const entry of held.values()) {
       entry.outstanding = 0;
       if (!entry.granted) continue;
@@ -144,6 +145,7 @@ const adapt = (client: MqttClient): MqttPort => {
         subscriber.next({ kind: 'lapsed' });
       }
     }
+    states.next('down');
   });
   // A resumed session (clean: false) still holds a filter granted on it. A new one does not: mqtt.js subscribes
   // again itself, but only after it has re-sent the PUBLISHes it kept and without telling its SUBACK, so the
@@ -155,26 +157,29 @@ const adapt = (client: MqttClient): MqttPort => {
       if (entry.onSession) grant(entry, true);
       else trySubscribe(filter, entry);
     }
+    states.next('up');
   });
-
-  const hold = (filter: string): Held => {
-    const entry: Held = { matches: topicMatcher(filter), told: new Set(), waiting: new Set(), granted: false, onSession: false, sent: false, outstanding: 0 };
-    held.set(filter, entry);
-    whenUnsubscribed(filter, () => {
-      trySubscribe(filter, entry);
-    });
-    return entry;
-  };
+  client.on('end', () => {
+    states.next('end');
+  });
 
   return {
     subscribe: (filter) =>
       new Observable<SubscriptionEvent>((subscriber) => {
-        const entry = held.get(filter) ?? hold(filter);
+        const existing = held.get(filter);
+        const entry: Held = existing ?? { matches: topicMatcher(filter), told: new Set(), waiting: new Set(), granted: false, onSession: false, sent: false, outstanding: 0 };
         if (entry.granted) {
           entry.told.add(subscriber);
           subscriber.next({ kind: 'subscribed' });
         } else {
           entry.waiting.add(subscriber);
+        }
+        // Subscribed only once the subscriber is in: mqtt.js may fail the SUBSCRIBE at once (client ending).
+        if (existing === undefined) {
+          held.set(filter, entry);
+          whenUnsubscribed(filter, () => {
+            trySubscribe(filter, entry);
+          });
         }
         return () => {
           entry.told.delete(subscriber);
@@ -193,21 +198,6 @@ const adapt = (client: MqttClient): MqttPort => {
           }
         });
       }),
-    connection$: new Observable<ConnectionState>((subscriber) => {
-      const emit = (state: ConnectionState) => (): void => {
-        subscriber.next(state);
-      };
-      const up = emit('up');
-      const down = emit('down');
-      const end = emit('end');
-      client.on('connect', up);
-      client.on('close', down);
-      client.on('end', end);
-      return () => {
-        client.removeListener('connect', up);
-        client.removeListener('close', down);
-        client.removeListener('end', end);
-      };
-    }),
+    connection$: states.asObservable(),
   };
 };

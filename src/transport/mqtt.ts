@@ -2,7 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { parseJson, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { TransportError, type EventName, type OperationName } from '../errors';
-import { Observable, ReplaySubject, mergeMap, race, share, timer, type Subscriber } from '../rx';
+import { Observable, Subject, mergeMap, of, race, share, timer, type Subscriber } from '../rx';
 import { fromMqttClient } from './mqtt-js-port';
 import { isMqttPort, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
 import { shareFilter, type SharedFilter } from './shared-filter';
@@ -76,15 +76,18 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
   // with how to fail it.
   const inFlight = new Map<(state: ConnectionState) => void, (error: unknown) => void>();
   // Linger after the last user leaves, but not past the client's end: a pending timer would keep Node alive.
-  // Watched from the start, so an end that came before the last user left still counts.
+  // Watched from the start, so an end that came before the last user left still counts; a client that
+  // connects again after its end (mqtt.js `reconnect()`) lingers again.
   let ended = false;
-  const ended$ = new ReplaySubject<void>(1);
+  const end$ = new Subject<void>();
   port.connection$?.subscribe({
     next: (state) => {
       if (state === 'end' && !ended) {
         ended = true;
-        ended$.next();
+        end$.next();
         for (const byOperation of families.values()) for (const family of Object.values(byOperation)) family.replies.end();
+      } else if (state === 'up') {
+        ended = false;
       }
       for (const watcher of [...inFlight.keys()]) watcher(state);
     },
@@ -93,7 +96,7 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       for (const fail of [...inFlight.values()]) fail(error);
     },
   });
-  const linger = { resetOnRefCountZero: () => race(timer(lingerMs), ended$) };
+  const linger = { resetOnRefCountZero: () => (ended ? of(undefined) : race(timer(lingerMs), end$)) };
 
   const family = (operation: OperationName, thingName: ThingName): Family => {
     const byOperation = families.get(thingName) ?? {};
@@ -135,9 +138,14 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       const publish = (): void => {
         port.publish(topic, payload).subscribe(published);
       };
+      const indeterminate = (cause?: unknown): TransportError =>
+        new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, {
+          operation: call.operation,
+          ...(cause === undefined ? {} : { cause }),
+        });
       const lost = (): void => {
         if (resendable(call)) resend = true;
-        else fail(new TransportError(`connection lost while ${call.operation} was in flight; whether it was applied is unknown`, { operation: call.operation }));
+        else fail(indeterminate());
       };
       const publishAgain = (): void => {
         if (!resend || !ready) return;
@@ -171,7 +179,11 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
           ready = false;
           if (sent) suspect = true;
         },
-        failed: fail,
+        // A write already sent may have been applied: not the plain refusal that says nothing was sent.
+        failed: (error) => {
+          if (sent && !resendable(call)) fail(indeterminate(error));
+          else fail(error);
+        },
         ended: () => {
           if (!sent) fail(new TransportError(`the subscription for ${call.operation} ended before the broker granted it`, { operation: call.operation }));
         },

@@ -5,6 +5,7 @@ import { TransportError } from '../../src/errors';
 import { fromMqttClient } from '../../src/transport/mqtt-js-port';
 import { isMqttPort, type ConnectionState, type MqttPort } from '../../src/transport/mqtt-port';
 import { createFakeMqttPort } from '../../src/testing/fake-mqtt-port';
+import { mqttTransport } from '../../src/transport/mqtt';
 import { startBroker, type TestBroker } from '../helpers/broker';
 import { startAuthBroker } from '../helpers/broker-auth';
 import { mqttPortContract, record, waitFor, type Recording } from './mqtt-port.contract';
@@ -331,6 +332,22 @@ describe('fromMqttClient on aedes (beyond the contract)', () => {
     for (const sub of subs) await sub.untilSubscribed();
     const after = events.map((event) => client.listenerCount(event));
     expect(after.map((count, i) => count - (before[i] ?? 0))).toEqual([1, 1, 1]);
+    // Nor with the number of transports on the client: each one's connection$ is the port's.
+    const transports = Array.from({ length: 12 }, () => mqttTransport(client));
+    expect(transports).toHaveLength(12);
+    expect(events.map((event) => client.listenerCount(event))).toEqual(after);
+  });
+
+  it('fromMqttClient - a subscription made while the client is ending fails with TransportError instead of waiting for ever', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'ending-sub');
+    const port = fromMqttClient(client);
+    const ended = client.endAsync();
+    const sub = subscribe(port, 'adapter/ending');
+    await sub.until('an error', () => sub.error() !== undefined);
+    expect(sub.error()).toBeInstanceOf(TransportError);
+    await ended;
   });
 
   it('fromMqttClient - publish sends at QoS 1, emits once and completes', async () => {

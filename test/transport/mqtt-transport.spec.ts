@@ -232,8 +232,8 @@ describe('mqttTransport with a port whose subscriptions lapse with the session',
     const port = createFakeMqttPort();
     const jobs = client(port, 0);
     const inFlight = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    port.lapse(); // as the mqtt.js port does: the filter lapses before connection$ says down
     port.setConnection('down');
-    port.lapse();
     const offline = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-2' }));
     port.setConnection('up');
     // `up` is not enough: the broker may not hold the filter yet.
@@ -264,5 +264,47 @@ describe('mqttTransport with a port whose subscriptions lapse with the session',
     expect(again).toHaveLength(2);
     fake.deliver(`${P}/job-2/update/accepted`, { clientToken: clientTokenOf(again[1]?.payload ?? ''), timestamp: 1 });
     await expect(versioned).resolves.toMatchObject({ timestamp: new Date(1000) });
+  });
+
+  it('mqtt transport - after a resumed grant a write in flight is neither failed nor sent again: its reply still comes', async () => {
+    const port = createFakeMqttPort();
+    const jobs = client(port, 0);
+    const startNext = firstValueFrom(jobs.startNextPendingJobExecution());
+    port.lapse();
+    port.setConnection('down');
+    port.setConnection('up');
+    port.grant(undefined, { resumed: true });
+    const sent = port.published();
+    expect(sent).toHaveLength(1);
+    port.deliver(`${P}/start-next/accepted`, { clientToken: clientTokenOf(sent[0]?.payload ?? ''), timestamp: 1 });
+    await expect(startNext).resolves.toMatchObject({ timestamp: new Date(1000) });
+  });
+
+  it('mqtt transport - a re-subscribe refused after a lapse: a read fails with reason code 128, a write sent before as indeterminate', async () => {
+    const port = createFakeMqttPort();
+    const jobs = client(port, 0);
+    const describe = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    const startNext = firstValueFrom(jobs.startNextPendingJobExecution());
+    port.lapse();
+    port.refuse(`${P}/+/get/+`);
+    port.refuse(`${P}/start-next/+`);
+    await expect(describe).rejects.toMatchObject({ name: 'TransportError', reasonCode: 128 });
+    const error: unknown = await startNext.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ operation: 'startNextPendingJobExecution', message: expect.stringContaining('whether it was applied is unknown') });
+    expect(error).not.toMatchObject({ reasonCode: 128 });
+  });
+});
+
+describe('mqttTransport on a client that connects again after its end', () => {
+  it('mqtt transport - lingers again once the port is up after an end', async () => {
+    const port = createFakeMqttPort({ responder: (topic, payload) => [{ topic: `${topic}/accepted`, payload: JSON.stringify({ clientToken: clientTokenOf(payload), timestamp: 1 }) }] });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port, { lingerMs: 50 }), timeoutMs: 1000 });
+    port.setConnection('end');
+    port.setConnection('up');
+    await firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    expect(port.activeFilters()).toEqual([`${P}/+/get/+`]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(port.activeFilters()).toEqual([]);
   });
 });
