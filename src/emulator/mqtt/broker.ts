@@ -1,12 +1,10 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
-import { eventTopic, parseJobsTopic, replyTopic } from '../../transport/topics';
-import { isThingName } from '../../codecs/primitives';
 import type { Engine } from '../engine/engine';
 import type { Notification } from '../engine/types';
 import { openGate, type DeviceGate } from '../device-gate';
-import { answer, invalidTopic, notificationPayload, throttled, type MqttReply } from './requests';
+import { notificationMessage, serviceReply, type ServiceMessage } from './service-reply';
 
 /**
  * The emulator's MQTT side: an aedes broker with the Jobs service on the reserved topics. Requests are
@@ -36,8 +34,6 @@ export interface JobsBroker {
   readonly disconnect: (thingName?: string) => number;
   readonly close: () => Promise<void>;
 }
-
-const jobsNamespace = /^\$aws\/things\/[^/]*\/jobs(\/|$)/;
 
 /** The thing a client may act for: its certificate's CN under TLS, else its client id. */
 const identityOf = (client: Client): string => {
@@ -69,31 +65,10 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
         callback(new Error(`client ${client.id} may not publish to ${topic}`));
         return;
       }
-      const parsed = parseJobsTopic(topic);
-      const at = new Date(now());
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      // `$aws/things/{bad name}/jobs/...`: a thing name that is no valid segment (too long, bad characters).
-      if (parsed === undefined && jobsNamespace.test(topic)) {
-        callback(null);
-        publish(`${topic}/rejected`, invalidTopic(topic, payload, at));
-        return;
-      }
-      // Replies and events belong to the service; a device publishing them is let through unanswered.
-      if (parsed === undefined || parsed.kind === 'reply' || parsed.kind === 'event') {
-        callback(null);
-        return;
-      }
-      if (parsed.kind !== 'request') {
-        const reply = invalidTopic(topic, payload, at);
-        callback(null);
-        publish(`${topic}/${reply.outcome}`, reply);
-        return;
-      }
-      const verdict = gate(parsed);
-      const reply = verdict.action === 'throttle' ? throttled(verdict.message, payload, at) : answer(engine, parsed, payload, at);
+      const answered = serviceReply(engine, gate, topic, payload, new Date(now()));
       callback(null);
-      // A lost reply: the request ran, nothing is published.
-      if (verdict.action !== 'drop') publish(replyTopic(parsed.operation, parsed.thingName, reply.outcome, parsed.jobId), reply);
+      if (answered !== undefined) publish(answered);
     },
     authorizeSubscribe: (client, subscription, callback) => {
       // A refused filter gets SUBACK 128 (the connection stays up), as AWS IoT answers an unauthorized one.
@@ -104,8 +79,8 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
       callback(null, subscription);
     },
   });
-  const publish = (topic: string, reply: MqttReply | { body: unknown }): void => {
-    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(reply.body)), qos: 1, retain: false, dup: false }, () => undefined);
+  const publish = (message: ServiceMessage): void => {
+    aedes.publish({ cmd: 'publish', topic: message.topic, payload: Buffer.from(JSON.stringify(message.body)), qos: 1, retain: false, dup: false }, () => undefined);
   };
   const connected = new Set<Client>();
   aedes.on('client', (client) => connected.add(client));
@@ -135,8 +110,8 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
     url: `${options.tls ? 'mqtts' : 'mqtt'}://${hostInUrl}:${port}`,
     port,
     publishNotification: (notification) => {
-      // Thing names reach the engine only through validated topics and ARNs.
-      if (isThingName(notification.thingName)) publish(eventTopic(notification.event, notification.thingName), { body: notificationPayload(notification) });
+      const message = notificationMessage(notification);
+      if (message !== undefined) publish(message);
     },
     disconnect: (thingName) => {
       const dropped = [...connected].filter((client) => thingName === undefined || identityOf(client) === thingName);

@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { TransportError, connectMqtt, createJobsClient, mqttTransport, type JobsClient } from '../../src';
+import { ensureServerTls, issueDeviceCertificate } from '../../src/emulator/tls';
+import { bridgeJobsService, mosquittoPath, startMosquitto, type BridgedService, type Mosquitto } from '../helpers/mosquitto';
+
+/**
+ * The client on mosquitto: MQTT 5, a broker that restarts (every session lost), and TLS from OpenSSL. The
+ * emulator's Jobs service answers as one more client of the broker. .ci/run installs mosquitto and sets
+ * IOT_JOBS_REQUIRE_MOSQUITTO=1, so that there a missing broker fails the run instead of skipping this file.
+ */
+const required = process.env.IOT_JOBS_REQUIRE_MOSQUITTO === '1';
+const describeWithMosquitto = mosquittoPath !== undefined || required ? describe : describe.skip;
+
+const arn = (thing: string): string => `arn:aws:iot:us-east-1:123456789012:thing/${thing}`;
+
+describeWithMosquitto('on mosquitto', () => {
+  let broker: Mosquitto;
+  let bridge: BridgedService;
+  const clients: MqttClient[] = [];
+
+  const createJob = (jobId: string): void => {
+    const created = bridge.service.engine.createJob({ jobId, targets: [arn('thing-A')], document: JSON.stringify({ operation: jobId }) });
+    if (!created.ok) throw new Error(created.message);
+  };
+
+  const device = async (options: { readonly protocolVersion?: 4 | 5; readonly clean?: boolean } = {}): Promise<JobsClient> => {
+    const client = await connectMqtt({ url: broker.url, clientId: 'thing-A', reconnectPeriodMs: 50, ...options });
+    clients.push(client);
+    return createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 5000 });
+  };
+
+  beforeEach(async () => {
+    broker = await startMosquitto();
+    bridge = await bridgeJobsService(broker.url);
+  });
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) await client.endAsync(true);
+    await bridge.close();
+    await broker.stop();
+  });
+
+  it('mosquitto - MQTT 5: the four operations and notify-next', async () => {
+    const jobs = await device({ protocolVersion: 5 });
+    const next = firstValueFrom(jobs.nextJobExecutionChanged().pipe(take(1), toArray()));
+    await firstValueFrom(jobs.getPendingJobExecutions()); // the event SUBACKs are in by now
+    createJob('job-1');
+    await expect(next).resolves.toMatchObject([{ execution: { jobId: 'job-1', status: 'QUEUED' } }]);
+    await expect(firstValueFrom(jobs.getPendingJobExecutions())).resolves.toMatchObject({ queuedJobs: [{ jobId: 'job-1' }] });
+    await expect(firstValueFrom(jobs.startNextPendingJobExecution())).resolves.toMatchObject({ execution: { jobId: 'job-1', status: 'IN_PROGRESS' } });
+    const updated = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'SUCCEEDED', expectedVersion: 2, includeJobExecutionState: true }));
+    await expect(updated).resolves.toMatchObject({ executionState: { status: 'SUCCEEDED', versionNumber: 3 } });
+    await expect(firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }))).resolves.toMatchObject({ execution: { status: 'SUCCEEDED' } });
+  });
+
+  it('mosquitto - a broker restart loses every session; a read made meanwhile is answered once the filter is back (3.1.1 and 5)', async () => {
+    createJob('job-1');
+    for (const protocolVersion of [4, 5] as const) {
+      const jobs = await device({ protocolVersion });
+      await firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+      const restarted = broker.restart();
+      const described = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+      await restarted;
+      await expect(described).resolves.toMatchObject({ execution: { jobId: 'job-1' } });
+      for (const client of clients.splice(0)) await client.endAsync(true);
+    }
+  });
+
+  it('mosquitto - a StartNext in flight at a broker restart fails as indeterminate, never by timeout', async () => {
+    createJob('job-1');
+    const jobs = await device({ protocolVersion: 5 });
+    await firstValueFrom(jobs.getPendingJobExecutions());
+    await firstValueFrom(jobs.startNextPendingJobExecution());
+    const startNext = firstValueFrom(jobs.startNextPendingJobExecution());
+    const restarted = broker.restart();
+    const outcome = await startNext.then(
+      () => 'answered',
+      (error: unknown) => (error instanceof TransportError ? 'indeterminate' : `unexpected ${String(error)}`),
+    );
+    await restarted;
+    // Answered when the reply beat the restart; otherwise the client cannot know whether it was applied.
+    expect(['answered', 'indeterminate']).toContain(outcome);
+  });
+
+  it('mosquitto - a resumed MQTT 3.1.1 session (clean: false): an unversioned update in flight at a dropped connection gets its reply', async () => {
+    createJob('job-1');
+    const jobs = await device({ clean: false });
+    await firstValueFrom(jobs.startNextPendingJobExecution());
+    const client = clients[0];
+    if (client === undefined) throw new Error('no client');
+    const sessions: boolean[] = [];
+    client.on('connect', (connack) => sessions.push(connack.sessionPresent));
+    const updated = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails: { step: '2' }, includeJobExecutionState: true }));
+    client.stream.destroy();
+    await expect(updated).resolves.toMatchObject({ executionState: { statusDetails: { step: '2' } } });
+    expect(sessions).toEqual([true]);
+  });
+});
+
+describeWithMosquitto('on mosquitto with mutual TLS', () => {
+  let dir: string;
+  let broker: Mosquitto;
+  let bridge: BridgedService;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mosquitto-tls-'));
+    const server = ensureServerTls(dir);
+    const service = issueDeviceCertificate(dir, 'jobs-service');
+    broker = await startMosquitto({ tls: { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') } });
+    bridge = await bridgeJobsService(broker.url, { ca: server.ca, cert: service.cert, key: service.key });
+    const created = bridge.service.engine.createJob({ jobId: 'job-1', targets: [arn('thing-A')], document: '{"operation":"x"}' });
+    if (!created.ok) throw new Error(created.message);
+  });
+
+  afterAll(async () => {
+    await bridge.close();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('mosquitto TLS - connectMqtt with the device certificate and the CA reaches the service', async () => {
+    const { cert, key } = issueDeviceCertificate(dir, 'thing-A');
+    const client = await connectMqtt({ url: broker.url, clientId: 'thing-A', cert, key, ca: ensureServerTls(dir).ca, protocolVersion: 5 });
+    try {
+      const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 5000 });
+      await expect(firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }))).resolves.toMatchObject({ execution: { jobId: 'job-1' } });
+    } finally {
+      await client.endAsync(true);
+    }
+  });
+
+  it('mosquitto TLS - a broker certificate from another CA is refused: TLS is verified', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'other-ca-'));
+    try {
+      const { cert, key } = issueDeviceCertificate(dir, 'thing-A');
+      const connecting = connectMqtt({ url: broker.url, clientId: 'thing-A', cert, key, ca: ensureServerTls(other).ca, reconnectPeriodMs: 0, connectTimeoutMs: 3000 });
+      await expect(connecting).rejects.toBeInstanceOf(TransportError);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
