@@ -37,13 +37,25 @@ export interface ConnectMqttOptions {
   readonly connectTimeoutMs?: number;
   /** Pause between reconnect attempts (mqtt.js reconnects). Default 5 000 ms; 0 turns reconnecting off. */
   readonly reconnectPeriodMs?: number;
-  /** MQTT clean session / clean start. Default true. */
+  /**
+   * MQTT clean session / clean start. Default true. False resumes the session the broker kept (its
+   * subscriptions, and QoS 1 messages that came while offline): on MQTT 3.1.1 for as long as the broker keeps
+   * sessions (AWS IoT: an hour by default), on MQTT 5 for `sessionExpirySeconds`.
+   */
   readonly clean?: boolean;
   /** MQTT protocol level: 4 (3.1.1, default) or 5. */
   readonly protocolVersion?: 4 | 5;
+  /**
+   * MQTT 5 only: how long the broker keeps the session after a disconnect, 0–604 800 s (AWS IoT's 7 days;
+   * it lowers a value above the account's limit, an hour by default). Default 3 600 with `clean: false`, and
+   * 0 otherwise: MQTT 5 keeps no session unless asked, whatever `clean` says.
+   */
+  readonly sessionExpirySeconds?: number;
 }
 
 const clientIdMaxBytes = 128;
+/** AWS IoT's longest MQTT 5 session expiry: 7 days. */
+const sessionExpiryMaxSeconds = 604_800;
 
 const validate = (options: ConnectMqttOptions, url: URL): string[] => {
   const issues: string[] = [];
@@ -54,7 +66,24 @@ const validate = (options: ConnectMqttOptions, url: URL): string[] => {
   if (!Number.isInteger(keepalive) || keepalive < 30 || keepalive > 1200) {
     issues.push(`keepaliveSeconds: expected an integer 30-1200 (AWS IoT's range), got ${keepalive}`);
   }
+  const expiry = options.sessionExpirySeconds;
+  if (expiry !== undefined) {
+    if ((options.protocolVersion ?? 4) !== 5) issues.push('sessionExpirySeconds: MQTT 5 only (protocolVersion: 5); on 3.1.1 the broker sets it');
+    else if (!Number.isInteger(expiry) || expiry < 0 || expiry > sessionExpiryMaxSeconds) {
+      issues.push(`sessionExpirySeconds: expected an integer 0-${sessionExpiryMaxSeconds}, got ${expiry}`);
+    }
+  }
   return issues;
+};
+
+/** MQTT 5's session expiry with `clean: false` when none is given: AWS IoT's default account limit. */
+const defaultSessionExpirySeconds = 3600;
+
+/** The Session Expiry Interval of an MQTT 5 CONNECT; undefined for 3.1.1 or when it is 0 (the default). */
+const sessionExpiryOf = (options: ConnectMqttOptions): number | undefined => {
+  if ((options.protocolVersion ?? 4) !== 5) return undefined;
+  const seconds = options.sessionExpirySeconds ?? (options.clean === false ? defaultSessionExpirySeconds : 0);
+  return seconds === 0 ? undefined : seconds;
 };
 
 /** Opens the socket for every (re)connect, with TCP_NODELAY: without it each round trip waits ~40-90 ms. */
@@ -99,7 +128,9 @@ export const connectMqtt = (options: ConnectMqttOptions): Promise<MqttClient> =>
   }
   const issues = validate(options, url);
   if (issues.length > 0) return Promise.reject(new InvalidRequestError(issues));
+  const sessionExpiry = sessionExpiryOf(options);
   const mqttOptions: IClientOptions = {
+    ...(sessionExpiry === undefined ? {} : { properties: { sessionExpiryInterval: sessionExpiry } }),
     clientId: options.clientId,
     keepalive: options.keepaliveSeconds ?? 60,
     connectTimeout: options.connectTimeoutMs ?? 10_000,

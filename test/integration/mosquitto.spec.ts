@@ -27,7 +27,7 @@ describeWithMosquitto('on mosquitto', () => {
     if (!created.ok) throw new Error(created.message);
   };
 
-  const device = async (options: { readonly protocolVersion?: 4 | 5; readonly clean?: boolean } = {}): Promise<JobsClient> => {
+  const device = async (options: { readonly protocolVersion?: 4 | 5; readonly clean?: boolean; readonly sessionExpirySeconds?: number } = {}): Promise<JobsClient> => {
     const client = await connectMqtt({ url: broker.url, clientId: 'thing-A', reconnectPeriodMs: 50, ...options });
     clients.push(client);
     return createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 5000 });
@@ -98,6 +98,35 @@ describeWithMosquitto('on mosquitto', () => {
     client.stream.destroy();
     await expect(updated).resolves.toMatchObject({ executionState: { statusDetails: { step: '2' } } });
     expect(sessions).toEqual([true]);
+  });
+
+  it('mosquitto - MQTT 5 with clean: false keeps the session (an hour unless told): an update in flight at a drop gets its reply', async () => {
+    createJob('job-1');
+    const jobs = await device({ protocolVersion: 5, clean: false });
+    await firstValueFrom(jobs.startNextPendingJobExecution());
+    const client = clients[0];
+    if (client === undefined) throw new Error('no client');
+    expect(client.options.properties?.sessionExpiryInterval).toBe(3600);
+    const sessions: boolean[] = [];
+    client.on('connect', (connack) => sessions.push(connack.sessionPresent));
+    const updated = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails: { step: '2' }, includeJobExecutionState: true }));
+    client.stream.destroy();
+    await expect(updated).resolves.toMatchObject({ executionState: { statusDetails: { step: '2' } } });
+    expect(sessions).toEqual([true]);
+  });
+
+  it('mosquitto - MQTT 5 with sessionExpirySeconds: 0 keeps no session: the read in flight at a drop is sent again and answered', async () => {
+    createJob('job-1');
+    const jobs = await device({ protocolVersion: 5, clean: false, sessionExpirySeconds: 0 });
+    await firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    const client = clients[0];
+    if (client === undefined) throw new Error('no client');
+    const sessions: boolean[] = [];
+    client.on('connect', (connack) => sessions.push(connack.sessionPresent));
+    const described = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
+    client.stream.destroy();
+    await expect(described).resolves.toMatchObject({ execution: { jobId: 'job-1' } });
+    expect(sessions).toEqual([false]);
   });
 });
 
