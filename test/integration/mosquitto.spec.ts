@@ -5,6 +5,7 @@ import type { MqttClient } from 'mqtt';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { TransportError, connectMqtt, createJobsClient, mqttTransport, type JobsClient } from '../../src';
 import { ensureServerTls, issueDeviceCertificate } from '../../src/emulator/tls';
+import { inFlightAtDrop } from '../helpers/drop';
 import { bridgeJobsService, mosquittoPath, startMosquitto, type BridgedService, type Mosquitto } from '../helpers/mosquitto';
 
 /**
@@ -86,32 +87,16 @@ describeWithMosquitto('on mosquitto', () => {
     expect(['answered', 'indeterminate']).toContain(outcome);
   });
 
-  it('mosquitto - a resumed MQTT 3.1.1 session (clean: false): an unversioned update in flight at a dropped connection gets its reply', async () => {
+  it.each([4, 5] as const)('mosquitto - MQTT %s with clean: false resumes the session: an unversioned update in flight at a drop gets its reply', async (protocolVersion) => {
     createJob('job-1');
-    const jobs = await device({ clean: false });
+    const jobs = await device({ protocolVersion, clean: false });
     await firstValueFrom(jobs.startNextPendingJobExecution());
     const client = clients[0];
     if (client === undefined) throw new Error('no client');
-    const sessions: boolean[] = [];
-    client.on('connect', (connack) => sessions.push(connack.sessionPresent));
-    const updated = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails: { step: '2' }, includeJobExecutionState: true }));
-    client.stream.destroy();
-    await expect(updated).resolves.toMatchObject({ executionState: { statusDetails: { step: '2' } } });
-    expect(sessions).toEqual([true]);
-  });
-
-  it('mosquitto - MQTT 5 with clean: false keeps the session (an hour unless told): an update in flight at a drop gets its reply', async () => {
-    createJob('job-1');
-    const jobs = await device({ protocolVersion: 5, clean: false });
-    await firstValueFrom(jobs.startNextPendingJobExecution());
-    const client = clients[0];
-    if (client === undefined) throw new Error('no client');
-    expect(client.options.properties?.sessionExpiryInterval).toBe(3600);
-    const sessions: boolean[] = [];
-    client.on('connect', (connack) => sessions.push(connack.sessionPresent));
-    const updated = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails: { step: '2' }, includeJobExecutionState: true }));
-    client.stream.destroy();
-    await expect(updated).resolves.toMatchObject({ executionState: { statusDetails: { step: '2' } } });
+    // MQTT 5 keeps a session only as long as the CONNECT asks: an hour unless told.
+    expect(client.options.properties?.sessionExpiryInterval).toBe(protocolVersion === 5 ? 3600 : undefined);
+    const { outcome, sessions } = inFlightAtDrop(client, jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails: { step: '2' }, includeJobExecutionState: true }));
+    await expect(outcome).resolves.toMatchObject({ executionState: { statusDetails: { step: '2' } } });
     expect(sessions).toEqual([true]);
   });
 
@@ -121,11 +106,8 @@ describeWithMosquitto('on mosquitto', () => {
     await firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
     const client = clients[0];
     if (client === undefined) throw new Error('no client');
-    const sessions: boolean[] = [];
-    client.on('connect', (connack) => sessions.push(connack.sessionPresent));
-    const described = firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
-    client.stream.destroy();
-    await expect(described).resolves.toMatchObject({ execution: { jobId: 'job-1' } });
+    const { outcome, sessions } = inFlightAtDrop(client, jobs.describeJobExecution({ jobId: 'job-1' }));
+    await expect(outcome).resolves.toMatchObject({ execution: { jobId: 'job-1' } });
     expect(sessions).toEqual([false]);
   });
 });

@@ -2,6 +2,7 @@ import { firstValueFrom } from 'rxjs';
 import type { MqttClient } from 'mqtt';
 import { TransportError, connectMqtt, createJobsClient, mqttTransport, type JobsClient } from '../../src';
 import { startEmulator, type Emulator } from '../../src/emulator';
+import { inFlightAtDrop } from '../helpers/drop';
 
 /**
  * After a reconnect on a clean session, mqtt.js sends the QoS 1 PUBLISHes it kept (and those made while
@@ -9,17 +10,22 @@ import { startEmulator, type Emulator } from '../../src/emulator';
  * session's SUBSCRIBE and is lost. The transport must not count on that PUBLISH: it sends its request again
  * once the broker has granted the reply filter on the new session.
  */
+/** An emulator with job-1 queued for thing-A, and thing-A's client on it. */
+const start = async (options: { readonly clean: boolean }): Promise<{ emu: Emulator; client: MqttClient; jobs: JobsClient }> => {
+  const emu = await startEmulator({ host: '127.0.0.1', mqttPort: 0, dataPort: 0, controlPort: 0 });
+  const created = emu.engine.createJob({ jobId: 'job-1', targets: ['arn:aws:iot:us-east-1:123456789012:thing/thing-A'], document: '{"op":"x"}' });
+  if (!created.ok) throw new Error(created.message);
+  const client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs: 50, clean: options.clean });
+  return { emu, client, jobs: createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 3000 }) };
+};
+
 describe('mqtt transport on the emulator - requests across a reconnect', () => {
   let emu: Emulator;
   let client: MqttClient;
   let jobs: JobsClient;
 
   beforeEach(async () => {
-    emu = await startEmulator({ host: '127.0.0.1', mqttPort: 0, dataPort: 0, controlPort: 0 });
-    const created = emu.engine.createJob({ jobId: 'job-1', targets: ['arn:aws:iot:us-east-1:123456789012:thing/thing-A'], document: '{"op":"x"}' });
-    if (!created.ok) throw new Error(created.message);
-    client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs: 50 });
-    jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 3000 });
+    ({ emu, client, jobs } = await start({ clean: true }));
     // The describe filter is granted before the connection drops.
     await firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' }));
   });
@@ -71,11 +77,7 @@ describe('mqtt transport on the emulator - a resumed session (clean: false)', ()
   let jobs: JobsClient;
 
   beforeEach(async () => {
-    emu = await startEmulator({ host: '127.0.0.1', mqttPort: 0, dataPort: 0, controlPort: 0 });
-    const created = emu.engine.createJob({ jobId: 'job-1', targets: ['arn:aws:iot:us-east-1:123456789012:thing/thing-A'], document: '{"op":"x"}' });
-    if (!created.ok) throw new Error(created.message);
-    client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs: 50, clean: false });
-    jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 3000 });
+    ({ emu, client, jobs } = await start({ clean: false }));
     await firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS' }));
   });
 
@@ -85,11 +87,8 @@ describe('mqtt transport on the emulator - a resumed session (clean: false)', ()
   });
 
   it('mqtt transport - an unversioned update in flight when the connection drops gets its reply: the session kept the subscription', async () => {
-    const sessions: boolean[] = [];
-    client.on('connect', (connack) => sessions.push(connack.sessionPresent));
-    const updated = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails: { step: '2' }, includeJobExecutionState: true }));
-    client.stream.destroy();
-    await expect(updated).resolves.toMatchObject({ executionState: { statusDetails: { step: '2' } } });
+    const { outcome, sessions } = inFlightAtDrop(client, jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails: { step: '2' }, includeJobExecutionState: true }));
+    await expect(outcome).resolves.toMatchObject({ executionState: { statusDetails: { step: '2' } } });
     expect(sessions).toEqual([true]);
   });
 });
