@@ -198,6 +198,16 @@ describe('public entries', () => {
     expect(api.isJobsError(new Error('other'))).toBe(false);
   });
 
+  it('MqttPort - subscription events, connection states and the options a port-based client takes', () => {
+    expectTypeOf<api.SubscriptionEvent['kind']>().toEqualTypeOf<'subscribed' | 'lapsed' | 'message'>();
+    expectTypeOf<Extract<api.SubscriptionEvent, { kind: 'subscribed' }>['resumed']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<api.ConnectionState>().toEqualTypeOf<'up' | 'down' | 'end'>();
+    expectTypeOf<api.JobsClientOptions<unknown>['callerStacks']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<api.ConnectMqttOptions['sessionExpirySeconds']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf(testing.createFakeMqttPort().lapse).toEqualTypeOf<(filter?: string) => void>();
+    expect(typeof api.fromMqttClient).toBe('function');
+  });
+
   it('index - keeps internals private', () => {
     for (const internal of ['operations', 'events', 'request', 'encodeRequest', 'decodePayload', 'report', 'withDefault']) {
       expect(api).not.toHaveProperty(internal);
