@@ -28,8 +28,8 @@ export interface EmulatorFaults {
   readonly dropRepliesNext: (count: number, filter?: FaultFilter) => void;
   /**
    * Drops, now, the MQTT connections of the devices acting for `thingName` (every device when absent), as a
-   * network failure would: no DISCONNECT, no will. Returns how many were dropped. The clients reconnect as
-   * they are set to.
+   * network failure would: no DISCONNECT, so a client's will is published. Returns how many open connections
+   * it dropped. The clients reconnect as they are set to.
    */
   readonly disconnect: (thingName?: string) => number;
   /** Forgets every rule not yet used up. */

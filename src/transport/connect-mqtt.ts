@@ -47,8 +47,8 @@ export interface ConnectMqttOptions {
   readonly protocolVersion?: 4 | 5;
   /**
    * MQTT 5 only: how long the broker keeps the session after a disconnect, 0–604 800 s (AWS IoT's 7 days;
-   * it lowers a value above the account's limit, an hour by default). Default 3 600 with `clean: false`, and
-   * 0 otherwise: MQTT 5 keeps no session unless asked, whatever `clean` says.
+   * it lowers a value above the account's limit, an hour by default); above 0 only with `clean: false`.
+   * Default 3 600 with `clean: false`, and 0 otherwise: MQTT 5 keeps no session unless asked.
    */
   readonly sessionExpirySeconds?: number;
 }
@@ -71,6 +71,9 @@ const validate = (options: ConnectMqttOptions, url: URL): string[] => {
     if ((options.protocolVersion ?? 4) !== 5) issues.push('sessionExpirySeconds: MQTT 5 only (protocolVersion: 5); on 3.1.1 the broker sets it');
     else if (!Number.isInteger(expiry) || expiry < 0 || expiry > sessionExpiryMaxSeconds) {
       issues.push(`sessionExpirySeconds: expected an integer 0-${sessionExpiryMaxSeconds}, got ${expiry}`);
+    } else if (expiry > 0 && options.clean !== false) {
+      // Every reconnect would start afresh, and the broker would keep a session nobody resumes after end().
+      issues.push('sessionExpirySeconds: a session is only resumed with clean: false');
     }
   }
   return issues;

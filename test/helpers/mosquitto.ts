@@ -13,9 +13,9 @@ import { createJobsService, type JobsService } from '../../src/emulator/service'
  * the broker for MQTT 5, for TLS from OpenSSL rather than Node, and for a broker that restarts.
  */
 
-/** Where the binary is, or undefined when it is not installed. */
+/** Where the binary is (on PATH, or in Debian's or Homebrew's sbin), or undefined when it is not installed. */
 export const mosquittoPath = ((): string | undefined => {
-  for (const path of ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/opt/homebrew/sbin/mosquitto']) {
+  for (const path of ['mosquitto', '/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/opt/homebrew/sbin/mosquitto']) {
     if (spawnSync(path, ['-h']).error === undefined) return path;
   }
   return undefined;
@@ -31,8 +31,11 @@ export interface MosquittoTls {
 export interface Mosquitto {
   readonly url: string;
   readonly port: number;
-  /** Stops the broker (SIGTERM) and starts it again on the same port; every connection drops. */
-  readonly restart: () => Promise<void>;
+  /** Stops the broker process (SIGTERM); every connection drops and every session is lost. */
+  readonly halt: () => Promise<void>;
+  /** Starts it again on the same port, after {@link halt}. */
+  readonly resume: () => Promise<void>;
+  /** Stops the broker and removes its files. */
   readonly stop: () => Promise<void>;
 }
 
@@ -45,20 +48,10 @@ const freePort = async (): Promise<number> => {
   return address.port;
 };
 
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => { resolve(false); });
-  });
-
 const exited = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => { resolve(); }));
 
-/** Starts mosquitto; resolves once its port accepts connections (rejects after 5 s with its output). */
+/** Starts mosquitto; resolves once it says it listens on its port (rejects after 5 s with its output). */
 export const startMosquitto = async (options: { readonly tls?: MosquittoTls } = {}): Promise<Mosquitto> => {
   if (mosquittoPath === undefined) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
   const binary = mosquittoPath;
@@ -71,6 +64,7 @@ export const startMosquitto = async (options: { readonly tls?: MosquittoTls } = 
     'log_dest stderr',
     'log_type error',
     'log_type warning',
+    'log_type information',
     // Started as root it would switch to the `mosquitto` user, which cannot read the test's files.
     'user root',
   ];
@@ -78,37 +72,50 @@ export const startMosquitto = async (options: { readonly tls?: MosquittoTls } = 
   const config = join(dir, 'mosquitto.conf');
   writeFileSync(config, `${lines.join('\n')}\n`);
   let child: ChildProcess | undefined;
-  let output = '';
-  const start = async (): Promise<void> => {
-    const started = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    started.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child = started;
-    const deadline = Date.now() + 5000;
-    while (!(await accepts(port))) {
-      if (started.exitCode !== null || Date.now() > deadline) {
+  // Its own word that it listens: a bare connect test could reach another process that took the port.
+  const listening = (output: string): boolean => output.includes(`listen socket on port ${port}.`) && output.includes(' running');
+  const start = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      let output = '';
+      const started = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = started;
+      const fail = (why: string): void => {
+        clearTimeout(deadline);
         started.kill('SIGKILL');
-        throw new Error(`mosquitto did not start on ${port}: ${output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  const stop = async (): Promise<void> => {
+        reject(new Error(`mosquitto did not start on ${port}: ${why}\n${output}`));
+      };
+      const deadline = setTimeout(() => { fail('no listen socket within 5 s'); }, 5000);
+      started.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (listening(output)) {
+          clearTimeout(deadline);
+          resolve();
+        }
+      });
+      started.once('exit', (code) => {
+        if (!listening(output)) fail(`exited with ${String(code)}`);
+      });
+    });
+  const halt = async (): Promise<void> => {
     const running = child;
     child = undefined;
     if (running === undefined) return;
     running.kill('SIGTERM');
     await exited(running);
   };
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url: `${options.tls === undefined ? 'mqtt' : 'mqtts'}://127.0.0.1:${port}`,
     port,
-    restart: async () => {
-      await stop();
-      await start();
-    },
+    halt,
+    resume: start,
     stop: async () => {
-      await stop();
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -117,6 +124,10 @@ export const startMosquitto = async (options: { readonly tls?: MosquittoTls } = 
 /** The emulator's Jobs service answering on another broker, as one more MQTT client of it. */
 export interface BridgedService {
   readonly service: JobsService;
+  /** Holds the device messages that come from now on, unanswered, until {@link resume}: a slow service. */
+  readonly pause: () => void;
+  /** Answers the messages held, in order, and the next ones at once. */
+  readonly resume: () => void;
   readonly close: () => Promise<void>;
 }
 
@@ -126,17 +137,31 @@ export interface BridgedService {
  */
 export const bridgeJobsService = async (url: string, options: mqtt.IClientOptions = {}): Promise<BridgedService> => {
   const service = createJobsService();
-  const client: MqttClient = await mqtt.connectAsync(url, { clientId: 'jobs-service', reconnectPeriod: 50, ...options });
+  const client: MqttClient = await mqtt.connectAsync(url, { clientId: 'jobs-service', reconnectPeriod: 50, protocolVersion: 5, ...options });
   const publish = (message: ServiceMessage | undefined): void => {
     if (message !== undefined) client.publish(message.topic, JSON.stringify(message.body), { qos: 1 });
   };
-  client.on('message', (topic, payload) => {
+  const answer = (topic: string, payload: Buffer): void => {
     publish(serviceReply(service.engine, openGate, topic, payload, new Date(service.now())));
+  };
+  let held: [string, Buffer][] | undefined;
+  client.on('message', (topic, payload) => {
+    if (held === undefined) answer(topic, payload);
+    else held.push([topic, payload]);
   });
-  await client.subscribeAsync('$aws/things/+/jobs/#', { qos: 1 });
+  // No Local: the service must not get its own replies back (it would answer `…/rejected/rejected`, and so on).
+  await client.subscribeAsync('$aws/things/+/jobs/#', { qos: 1, nl: true });
   const notifications = service.notifications$.subscribe((n) => { publish(notificationMessage(n)); });
   return {
     service,
+    pause: () => {
+      held ??= [];
+    },
+    resume: () => {
+      const messages = held ?? [];
+      held = undefined;
+      for (const [topic, payload] of messages) answer(topic, payload);
+    },
     close: async () => {
       notifications.unsubscribe();
       service.stop();

@@ -201,6 +201,7 @@ describe('connectMqtt', () => {
       ['a session expiry on MQTT 3.1.1', (url) => ({ url, clientId: 'thing-A', clean: false, sessionExpirySeconds: 60 }), /^sessionExpirySeconds: .*MQTT 5/],
       ['a session expiry over 7 days', (url) => ({ url, clientId: 'thing-A', protocolVersion: 5, clean: false, sessionExpirySeconds: 604_801 }), /^sessionExpirySeconds: .*604801/],
       ['a session expiry of -1', (url) => ({ url, clientId: 'thing-A', protocolVersion: 5, sessionExpirySeconds: -1 }), /^sessionExpirySeconds: /],
+      ['a session expiry with clean: true', (url) => ({ url, clientId: 'thing-A', protocolVersion: 5, sessionExpirySeconds: 60 }), /^sessionExpirySeconds: .*clean: false/],
     ])('connectMqtt - rejects %s with InvalidRequestError before opening a socket', async (_what, options, issue) => {
       const server = await rawServer(() => undefined);
       const { error } = await failure(options(server.url));

@@ -114,7 +114,7 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
       if (message !== undefined) publish(message);
     },
     disconnect: (thingName) => {
-      const dropped = [...connected].filter((client) => thingName === undefined || identityOf(client) === thingName);
+      const dropped = [...connected].filter((client) => !client.conn.destroyed && (thingName === undefined || identityOf(client) === thingName));
       for (const client of dropped) {
         connected.delete(client);
         client.conn.destroy();
