@@ -5,6 +5,7 @@ import { TransportError, type EventName, type OperationName } from '../errors';
 import { Observable, Subject, mergeMap, of, race, share, timer, type Subscriber } from '../rx';
 import { fromMqttClient } from './mqtt-js-port';
 import { isMqttPort, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
+import { lingerScheduler } from './linger-scheduler';
 import { shareFilter, type SharedFilter } from './shared-filter';
 import { eventTopic, replyFilter, replyOutcome, requestTopic, type Outcome } from './topics';
 import type { Call, EventMessage, JobsTransport, Reply } from './transport';
@@ -13,7 +14,7 @@ import type { Call, EventMessage, JobsTransport, Reply } from './transport';
 export interface MqttTransportOptions {
   /**
    * How long a reply or event subscription stays after its last user leaves, so bursts of requests reuse
-   * one SUBSCRIBE. Default 30 000 ms.
+   * one SUBSCRIBE. Default 30 000 ms. The linger's timer never keeps Node alive.
    */
   readonly lingerMs?: number;
 }
@@ -75,7 +76,8 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
   // Requests in flight, told of connection changes by the transport's one listener on the client; each
   // with how to fail it.
   const inFlight = new Map<(state: ConnectionState) => void, (error: unknown) => void>();
-  // Linger after the last user leaves, but not past the client's end: a pending timer would keep Node alive.
+  // Linger after the last user leaves, but not past the client's end: nobody can use the subscription then.
+  // (The linger's timer never keeps Node alive: ./linger-scheduler.ts.)
   // Watched from the start, so an end that came before the last user left still counts; a client that
   // connects again after its end (mqtt.js `reconnect()`) lingers again.
   let ended = false;
@@ -96,7 +98,7 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       for (const fail of [...inFlight.values()]) fail(error);
     },
   });
-  const linger = { resetOnRefCountZero: () => (ended ? of(undefined) : race(timer(lingerMs), end$)) };
+  const linger = { resetOnRefCountZero: () => (ended ? of(undefined) : race(timer(lingerMs, lingerScheduler), end$)) };
 
   const family = (operation: OperationName, thingName: ThingName): Family => {
     const byOperation = families.get(thingName) ?? {};

@@ -1,4 +1,5 @@
-import { asyncScheduler, type Subscription } from '../rx';
+import type { Subscription } from '../rx';
+import { lingerScheduler } from './linger-scheduler';
 import type { MqttMessage, MqttPort } from './mqtt-port';
 
 /** One user of a {@link SharedFilter}: a request that waits for the SUBACK, then for its reply. */
@@ -28,7 +29,7 @@ export interface SharedFilter {
 export interface ShareFilterOptions {
   /** How long the subscription stays after its last user leaves. */
   readonly lingerMs: number;
-  /** True once the client has ended: no linger then (a pending timer would keep Node alive). */
+  /** True once the client has ended: no linger then (nobody can use the subscription any more). */
   readonly ended: () => boolean;
   /** Every message the subscription delivers. */
   readonly onMessage: (message: MqttMessage) => void;
@@ -69,8 +70,8 @@ export const shareFilter = (port: MqttPort, filter: string, options: ShareFilter
   const check = (): void => {
     linger = undefined;
     if (users.size > 0 || current === undefined) return;
-    const left = idleSince + options.lingerMs - asyncScheduler.now();
-    if (left > 0) linger = asyncScheduler.schedule(check, left);
+    const left = idleSince + options.lingerMs - lingerScheduler.now();
+    if (left > 0) linger = lingerScheduler.schedule(check, left);
     else release();
   };
 
@@ -124,8 +125,8 @@ export const shareFilter = (port: MqttPort, filter: string, options: ShareFilter
           release();
           return;
         }
-        idleSince = asyncScheduler.now();
-        linger ??= asyncScheduler.schedule(check, options.lingerMs);
+        idleSince = lingerScheduler.now();
+        linger ??= lingerScheduler.schedule(check, options.lingerMs);
       };
     },
     end: () => {
