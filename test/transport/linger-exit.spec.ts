@@ -3,8 +3,8 @@ import { join } from 'node:path';
 
 /**
  * A linger only waits for a next user of a subscription; it must never keep Node alive. The child uses a
- * fake port (its connection$ never ends, as a custom port's may not), the default 30 s linger, and one
- * request, then has nothing left to do: it must exit by itself at once, not 30 s later.
+ * fake port (its connection$ never ends, as a custom port's may not), the default 30 s linger, one request
+ * and one event stream it leaves, then has nothing left to do: it must exit by itself at once, not 30 s later.
  */
 const repoRoot = join(__dirname, '..', '..');
 
@@ -14,8 +14,12 @@ const { createJobsClient, mqttTransport } = require('./src');
 const { clientTokenOf, createFakeMqttPort } = require('./src/testing');
 const port = createFakeMqttPort({ responder: (topic, payload) => [{ topic: topic + '/accepted', payload: JSON.stringify({ clientToken: clientTokenOf(payload), timestamp: 1 }) }] });
 const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port) });
-firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' })).then(() => { console.log('answered'); });
-void firstValueFrom(jobs.jobExecutionsChanged(), { defaultValue: undefined }).catch(() => undefined);
+// An event stream used and left: its subscription lingers too.
+const events = jobs.jobExecutionsChanged().subscribe();
+firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' })).then(() => {
+  events.unsubscribe();
+  console.log('answered');
+});
 `;
 
 it('mqtt transport - a lingering subscription does not keep Node alive: the process exits after its last request', async () => {
