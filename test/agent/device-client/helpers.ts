@@ -3,6 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Observable } from 'rxjs';
+import type { HandlerStep } from '../../../src/agent/device-client/document';
 
 /** Real files and processes for the Device Client tests: a fresh folder per test, removed afterwards. */
 
@@ -81,3 +82,17 @@ export const collect = <T>(source: Observable<T>): Promise<Collected<T>> =>
       complete: () => resolve({ events, error: undefined, completed: true }),
     });
   });
+
+/** A handler step with Device Client's defaults; `fields` override any of them (its `name` is `test-step`). */
+export const handlerStep = (handler: string, args: readonly string[] = [], fields: Partial<HandlerStep> = {}): HandlerStep => ({
+  kind: 'handler',
+  name: 'test-step',
+  handler,
+  args,
+  path: 'default',
+  userArgument: true,
+  runAsUser: '',
+  ignoreStepFailure: false,
+  allowStdErr: undefined,
+  ...fields,
+});

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type DeviceClientPlan, type DeviceClientStep, type HandlerStep, parseDeviceClientDocument } from '../../../src/agent/device-client/document';
 import { type PlanEvent, type PlanOptions, checkPlan, runPlan, succeededReason } from '../../../src/agent/device-client/plan';
 import { StepError } from '../../../src/agent/device-client/step-error';
-import { collect, isAlive, pidsIn, tempDirs, waitUntil, writeScript } from './helpers';
+import { collect, handlerStep, isAlive, pidsIn, tempDirs, waitUntil, writeScript } from './helpers';
 
 // Real processes; every test is bounded well under 5 s.
 jest.setTimeout(5000);
@@ -11,18 +11,8 @@ jest.setTimeout(5000);
 const dirs = tempDirs();
 afterEach(() => dirs.cleanUp());
 
-const step = (name: string, args: readonly string[] = [], fields: Partial<HandlerStep> = {}): HandlerStep => ({
-  kind: 'handler',
-  name,
-  handler: `${name}.sh`,
-  args,
-  path: 'default',
-  userArgument: true,
-  runAsUser: '',
-  ignoreStepFailure: false,
-  allowStdErr: undefined,
-  ...fields,
-});
+/** A handler step named `name`, running `name.sh`. */
+const step = (name: string, args: readonly string[] = [], fields: Partial<HandlerStep> = {}): HandlerStep => handlerStep(`${name}.sh`, args, { name, ...fields });
 
 const plan = (steps: readonly [DeviceClientStep, ...DeviceClientStep[]], fields: Partial<DeviceClientPlan> = {}): DeviceClientPlan => ({
   schema: '1.0',

@@ -1,29 +1,16 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { CommandStep, HandlerStep } from '../../../src/agent/device-client/document';
+import type { CommandStep } from '../../../src/agent/device-client/document';
 import { StepError } from '../../../src/agent/device-client/step-error';
 import { type StepEvent, type StepOptions, runStep } from '../../../src/agent/device-client/step';
-import { collect, isAlive, pidsIn, tempDirs, waitUntil, writeScript } from './helpers';
+import { collect, handlerStep, isAlive, pidsIn, tempDirs, waitUntil, writeScript } from './helpers';
 
 // Real processes; every test is bounded well under 5 s.
 jest.setTimeout(5000);
 
 const dirs = tempDirs();
 afterEach(() => dirs.cleanUp());
-
-const handlerStep = (handler: string, args: readonly string[] = [], fields: Partial<HandlerStep> = {}): HandlerStep => ({
-  kind: 'handler',
-  name: 'test-step',
-  handler,
-  args,
-  path: 'default',
-  userArgument: true,
-  runAsUser: '',
-  ignoreStepFailure: false,
-  allowStdErr: undefined,
-  ...fields,
-});
 
 const commandStep = (argv: readonly [string, ...string[]], fields: Partial<CommandStep> = {}): CommandStep => ({
   kind: 'command',
