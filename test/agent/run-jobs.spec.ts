@@ -5,7 +5,7 @@ import { deviceClientHandler } from '../../src/agent/device-client-handler';
 import { runJobs } from '../../src/agent/run-jobs';
 import { InvalidRequestError, connectMqtt, createJobsClient, httpsTransport, type JobsClient } from '../../src';
 import { groupAlive, groupGone, journaledStepGroup } from '../helpers/process-group';
-import { createHarness, kinds, waitingHandler, type Harness } from './runner-harness';
+import { anyDocument, completingHandler, createHarness, type Harness, kinds, waitingHandler } from './runner-harness';
 
 const Install = t.type({ operation: t.literal('install'), version: t.string });
 
@@ -123,7 +123,7 @@ describe('runJobs on the emulator', () => {
   });
 
   it('run jobs - the job time limit fails a job that runs too long', async () => {
-    const catchAll: JobHandler = { name: 'slow', match: (document) => ({ ok: true, document }), run: () => NEVER };
+    const catchAll: JobHandler = { name: 'slow', match: anyDocument, run: () => NEVER };
     harness.addJob('job-1', {});
     const runner = harness.start({ handlers: [catchAll], jobTimeoutMs: 120 });
     await runner.waitFor((event) => event.kind === 'reported');
@@ -159,7 +159,7 @@ describe('runJobs on the emulator', () => {
       transport: httpsTransport({ endpoint: emulator.dataEndpoint, region: 'us-east-1', credentials: emulator.credentials, pollIntervalMs: 50 }),
       timeoutMs: 2000,
     });
-    const done: JobHandler = { name: 'done', match: (document) => ({ ok: true, document }), run: () => new Observable<HandlerEvent>((s) => s.complete()) };
+    const done = completingHandler('done');
     const runner = harness.start({ handlers: [done] }, client);
     await runner.waitFor((event) => event.kind === 'idle');
     harness.addJob('job-1', { over: 'https' });
@@ -204,7 +204,7 @@ describe('runJobs on the emulator', () => {
     let stopped = false;
     const eager: JobHandler = {
       name: 'eager',
-      match: (document) => ({ ok: true, document }),
+      match: anyDocument,
       run: () =>
         new Observable<HandlerEvent>((subscriber) => {
           subscriber.next(succeeded());
@@ -227,7 +227,7 @@ describe('runJobs on the emulator', () => {
     let push: ((event: HandlerEvent) => void) | undefined;
     const remote: JobHandler = {
       name: 'remote',
-      match: (document) => ({ ok: true, document }),
+      match: anyDocument,
       run: () => new Observable<HandlerEvent>((subscriber) => {
         push = (event) => subscriber.next(event);
       }),

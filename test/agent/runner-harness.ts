@@ -93,9 +93,15 @@ export const jobIdOf = (value: string): JobId => {
 };
 
 /** A handler for any document that emits one progress in step `step`, then waits until aborted; records the abort. */
+/** A handler's `match` that claims every document as it is. */
+export const anyDocument: JobHandler['match'] = (document) => ({ ok: true, document });
+
+/** A handler that claims every job and ends it at once, with no details. */
+export const completingHandler = (name: string): JobHandler => ({ name, match: anyDocument, run: () => new Observable<HandlerEvent>((subscriber) => { subscriber.complete(); }) });
+
 export const waitingHandler = (aborted: { value: boolean }, step = 'waiting'): JobHandler => ({
   name: 'waiting',
-  match: (document) => ({ ok: true, document }),
+  match: anyDocument,
   run: (job) =>
     new Observable<HandlerEvent>((subscriber) => {
       job.signal.addEventListener('abort', () => {

@@ -4,13 +4,13 @@ import { Observable, firstValueFrom, tap } from 'rxjs';
 import { type JobsClient, connectMqtt, createJobsClient, mqttTransport } from '../../src';
 import { checkpoint, progress, succeeded, type HandlerEvent, type JobHandler } from '../../src/agent/handler';
 import { openJournal } from '../../src/agent/journal';
-import { createHarness, jobIdOf, kinds, type Harness } from './runner-harness';
+import { anyDocument, completingHandler, createHarness, type Harness, jobIdOf, kinds } from './runner-harness';
 
 /** Claims every document; checkpoints then waits (a reboot pending); on resume, finishes from the checkpoint. */
 const updater = (resumable: boolean, seen: { resumedWith?: unknown } = {}): JobHandler => ({
   name: 'updater',
   resumable,
-  match: (document) => ({ ok: true, document }),
+  match: anyDocument,
   run: (job) =>
     new Observable<HandlerEvent>((subscriber) => {
       if (job.resumed) {
@@ -115,7 +115,7 @@ describe('runJobs: journal, restarts and delivery', () => {
   it('runner journal - throttled status updates are retried until accepted', async () => {
     harness.emulator.faults.throttleNext(3, { operation: 'updateJobExecution' });
     harness.addJob('job-1', {});
-    const runner = harness.start({ handlers: [{ name: 'quick', match: (document) => ({ ok: true, document }), run: () => new Observable<HandlerEvent>((s) => s.complete()) }] });
+    const runner = harness.start({ handlers: [completingHandler('quick')] });
     const reported = await runner.waitFor((event) => event.kind === 'reported');
     expect(reported).toMatchObject({ status: 'SUCCEEDED', attempts: 4 });
     expect(harness.status('job-1').status).toBe('SUCCEEDED');
@@ -124,7 +124,7 @@ describe('runJobs: journal, restarts and delivery', () => {
   it('runner journal - a lost reply to the final update is recognised as our own success', async () => {
     harness.emulator.faults.dropRepliesNext(1, { operation: 'updateJobExecution' });
     harness.addJob('job-1', {});
-    const runner = harness.start({ handlers: [{ name: 'quick', match: (document) => ({ ok: true, document }), run: () => new Observable<HandlerEvent>((s) => s.complete()) }] });
+    const runner = harness.start({ handlers: [completingHandler('quick')] });
     const reported = await runner.waitFor((event) => event.kind === 'reported');
     expect(reported).toMatchObject({ status: 'SUCCEEDED' });
     expect(reported.kind === 'reported' && reported.attempts).toBeGreaterThanOrEqual(2);
@@ -136,7 +136,7 @@ describe('runJobs: journal, restarts and delivery', () => {
     const runs: string[] = [];
     const counting: JobHandler = {
       name: 'counting',
-      match: (document) => ({ ok: true, document }),
+      match: anyDocument,
       run: (job) =>
         new Observable<HandlerEvent>((subscriber) => {
           runs.push(job.jobId);
@@ -169,7 +169,7 @@ describe('runJobs: journal, restarts and delivery', () => {
     let finish: (() => void) | undefined;
     const remote: JobHandler = {
       name: 'remote',
-      match: (document) => ({ ok: true, document }),
+      match: anyDocument,
       run: () =>
         new Observable<HandlerEvent>((subscriber) => {
           push = (event) => {
@@ -206,7 +206,7 @@ describe('runJobs: journal, restarts and delivery', () => {
     const ran: unknown[] = [];
     const recording: JobHandler = {
       name: 'recording',
-      match: (document) => ({ ok: true, document }),
+      match: anyDocument,
       run: (job) =>
         new Observable<HandlerEvent>((subscriber) => {
           ran.push(job.document);
@@ -231,7 +231,7 @@ describe('runJobs: journal, restarts and delivery', () => {
     let finish: (() => void) | undefined;
     const gated: JobHandler = {
       name: 'gated',
-      match: (document) => ({ ok: true, document }),
+      match: anyDocument,
       run: () => new Observable<HandlerEvent>((subscriber) => {
         subscriber.next(progress(50));
         finish = () => {
@@ -270,7 +270,7 @@ describe('runJobs: journal, restarts and delivery', () => {
     const ran: unknown[] = [];
     const recording: JobHandler = {
       name: 'recording',
-      match: (document) => ({ ok: true, document }),
+      match: anyDocument,
       run: (job) =>
         new Observable<HandlerEvent>((subscriber) => {
           ran.push(job.document);
