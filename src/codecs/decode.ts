@@ -53,6 +53,9 @@ export const report = (errors: t.Errors): string[] => {
 
 /** Validates a caller's request and returns it with its wire form; throws {@link InvalidRequestError}. */
 export const encodeRequest = <A, O>(codec: t.Type<A, O>, request: unknown, operation: OperationName): { value: A; wire: O } => {
+  // A JavaScript caller's object made by JSON.parse may hold the key (see parseJson). Requests nest two deep
+  // (statusDetails); anything deeper fails the codec anyway.
+  if (holdsProtoKey(request, 3)) throw new InvalidRequestError([`(root): the key "${protoKey}" is refused`], { operation });
   const result = codec.decode(request);
   if (isLeft(result)) throw new InvalidRequestError(report(result.left), { operation });
   return { value: result.right, wire: codec.encode(result.right) };
@@ -76,14 +79,35 @@ export const decodePayload = <A>(codec: t.Decoder<unknown, A>, value: unknown, s
 /** The outcome of {@link parseJson}. */
 export type Parsed = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string };
 
-/** Parses JSON text without throwing. */
+const protoKey = '__proto__';
+
+/** Thrown by {@link refuseProtoKey} to stop the parse. */
+class ProtoKeyError extends Error {}
+
+const refuseProtoKey = (key: string, value: unknown): unknown => {
+  if (key === protoKey) throw new ProtoKeyError(`the key "${protoKey}" is refused`);
+  return value;
+};
+
+/**
+ * Parses JSON text without throwing. A `"__proto__"` key is refused: JSON.parse keeps it as an own key, but
+ * io-ts copies a changed object with `Object.assign`, which makes it the copy's prototype, and its fields
+ * would then pass unchecked. The reviver that looks for it runs only when the text could hold it (spelled
+ * out, or behind a `\u` escape), so ordinary payloads parse at JSON.parse's speed.
+ */
 export const parseJson = (text: string): Parsed => {
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = text.includes(protoKey) || text.includes('\\u') ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
     return { ok: true, value };
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : 'invalid JSON' };
   }
+};
+
+const holdsProtoKey = (value: unknown, depth: number): boolean => {
+  if (typeof value !== 'object' || value === null || depth === 0) return false;
+  if (Object.prototype.hasOwnProperty.call(value, protoKey)) return true;
+  return Object.values(value).some((inner) => holdsProtoKey(inner, depth - 1));
 };
 
 /** Decodes an already parsed payload; throws {@link DecodeError} if it was not JSON or fails `codec`. */

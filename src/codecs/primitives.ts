@@ -97,14 +97,30 @@ export const StatusDetailsValue = t.refinement(t.string, (s) => detailsValuePatt
 
 const DetailsValues = t.record(t.string, StatusDetailsValue);
 
+// `t.record` takes any object; a Map would go out as `{}` and a Date as a string.
+const isPlainObject = (u: unknown): boolean => {
+  if (typeof u !== 'object' || u === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(u);
+  return prototype === Object.prototype || prototype === null;
+};
+
+/** `a Map`, `a Date`... for an object that is not plain. */
+const classOf = (u: object): string => {
+  const prototype: unknown = Object.getPrototypeOf(u);
+  const constructor: unknown = typeof prototype === 'object' && prototype !== null && 'constructor' in prototype ? prototype.constructor : undefined;
+  const name: unknown = typeof constructor === 'function' ? constructor.name : undefined;
+  return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object';
+};
+
 /**
- * `statusDetails` a device sends: keys and values within the service's limits. (`t.record` with a refined
- * key codec would drop bad keys silently; here a bad key is refused.)
+ * `statusDetails` a device sends: a plain object whose keys and values are within the service's limits.
+ * (`t.record` with a refined key codec would drop bad keys silently; here a bad key is refused.)
  */
 export const StatusDetails = new t.Type<Record<string, string>, Record<string, string>, unknown>(
   'StatusDetails',
-  (u): u is Record<string, string> => DetailsValues.is(u) && Object.keys(u).every((key) => detailsKeyPattern.test(key)),
+  (u): u is Record<string, string> => isPlainObject(u) && DetailsValues.is(u) && Object.keys(u).every((key) => detailsKeyPattern.test(key)),
   (u, c) => {
+    if (typeof u === 'object' && u !== null && !isPlainObject(u)) return t.failure(u, c, `expected a plain object of strings, got ${classOf(u)}`);
     const values = DetailsValues.validate(u, c);
     if (values._tag === 'Left') return values;
     const bad = Object.keys(values.right).filter((key) => !detailsKeyPattern.test(key));

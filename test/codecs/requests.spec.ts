@@ -131,6 +131,24 @@ describe('request encoding (client side, operations table)', () => {
     expect(request).toStrictEqual(before);
   });
 
+  it.each([
+    ['a Map', new Map([['progress', '50%']])],
+    ['a Date', new Date(0)],
+    ['a String object', new String('ok')],
+    ['an object of another class', new (class Details { progress = '50%'; })()],
+  ])('updateJobExecution - refuses statusDetails that is %s, not a plain string map (a JavaScript caller)', (_label, statusDetails) => {
+    // A Map would go out as {}, a Date as a string: something else than the caller meant, or a rejection.
+    const request = { jobId: 'job-1', status: 'IN_PROGRESS', statusDetails } as unknown as UpdateJobExecutionRequest;
+    const error = invalidRequest(() => operations.updateJobExecution.encode(request));
+    expect(error.issues.join('\n')).toContain('statusDetails');
+  });
+
+  it('updateJobExecution - takes statusDetails made without a prototype', () => {
+    const statusDetails: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { step: 'download' });
+    const { body } = operations.updateJobExecution.encode({ jobId: 'job-1', status: 'IN_PROGRESS', statusDetails });
+    expect(JSON.stringify(body)).toBe('{"status":"IN_PROGRESS","statusDetails":{"step":"download"}}');
+  });
+
   it('updateJobExecution - refuses $next with InvalidRequestError before any I/O', () => {
     const error = invalidRequest(() => operations.updateJobExecution.encode({ jobId: '$next', status: 'SUCCEEDED' }));
     expect(error.issues).toStrictEqual(['jobId: expected JobId, got "$next"']);
