@@ -91,7 +91,8 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       } else if (state === 'up') {
         ended = false;
       }
-      for (const watcher of [...inFlight.keys()]) watcher(state);
+      // A request that an earlier one's callback cancelled is not told (nor sent again).
+      for (const watcher of [...inFlight.keys()]) if (inFlight.has(watcher)) watcher(state);
     },
     // A port whose connection$ fails can no longer say what became of a request in flight.
     error: (error: unknown) => {

@@ -75,6 +75,12 @@ export const shareFilter = (port: MqttPort, filter: string, options: ShareFilter
     else release();
   };
 
+  // Every user there now, but not one that an earlier user's callback released (e.g. a `race` that lost):
+  // it must not be published after its subscriber left.
+  const tell = (each: (user: FilterUser) => void): void => {
+    for (const user of [...users]) if (users.has(user)) each(user);
+  };
+
   const drop = (connection: Connection): void => {
     connection.closed = true;
     if (current === connection) current = undefined;
@@ -92,21 +98,29 @@ export const shareFilter = (port: MqttPort, filter: string, options: ShareFilter
         if (event.kind === 'lapsed') {
           if (!connection.granted) return;
           connection.granted = false;
-          for (const user of [...users]) user.lapsed();
+          tell((user) => {
+            user.lapsed();
+          });
           return;
         }
         if (connection.granted) return;
         connection.granted = true;
         const resumed = event.resumed === true;
-        for (const user of [...users]) user.granted(resumed);
+        tell((user) => {
+          user.granted(resumed);
+        });
       },
       error: (error: unknown) => {
         drop(connection);
-        for (const user of [...users]) user.failed(error);
+        tell((user) => {
+          user.failed(error);
+        });
       },
       complete: () => {
         drop(connection);
-        for (const user of [...users]) user.ended();
+        tell((user) => {
+          user.ended();
+        });
       },
     });
     // A subscription that failed, ended or was released while subscribing is already closed.
