@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
-import { parseJson, type Parsed } from '../codecs/decode';
+import { parseJson, show, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
-import { TransportError, type EventName, type OperationName } from '../errors';
+import { InvalidRequestError, TransportError, type EventName, type OperationName } from '../errors';
 import { Observable, Subject, mergeMap, of, race, share, timer, type Subscriber } from '../rx';
 import { fromMqttClient } from './mqtt-js-port';
 import { isMqttPort, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
@@ -14,7 +14,8 @@ import type { Call, EventMessage, JobsTransport, Reply } from './transport';
 export interface MqttTransportOptions {
   /**
    * How long a reply or event subscription stays after its last user leaves, so bursts of requests reuse
-   * one SUBSCRIBE. Default 30 000 ms. The linger's timer never keeps Node alive.
+   * one SUBSCRIBE: an integer 0–2 147 483 647 ms (the longest Node timer), default 30 000. The linger's
+   * timer never keeps Node alive, and a wall clock set back does not lengthen it.
    */
   readonly lingerMs?: number;
 }
@@ -66,11 +67,15 @@ const resendable = (call: Call): boolean =>
  * A constant number of subscriptions per thing however many jobs: one wildcard filter per operation and
  * one per event, each shared by every request, released `lingerMs` after its last user (at once when the
  * client ends). A request is published only after its filter's SUBACK; replies reach their request by
- * clientToken.
+ * clientToken. Throws InvalidRequestError for a bad `lingerMs`.
  */
 export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransportOptions = {}): JobsTransport => {
   const port = isMqttPort(client) ? client : fromMqttClient(client);
   const lingerMs = options.lingerMs ?? 30_000;
+  // Node runs a timer of 2^31 ms or more after 1 ms.
+  if (!Number.isInteger(lingerMs) || lingerMs < 0 || lingerMs > 2_147_483_647) {
+    throw new InvalidRequestError([`lingerMs: expected an integer 0-2147483647, got ${show(lingerMs)}`]);
+  }
   const families = new Map<ThingName, Partial<Record<OperationName, Family>>>();
   const events = new Map<string, Observable<EventMessage>>();
   // Requests in flight, told of connection changes by the transport's one listener on the client; each
