@@ -2,11 +2,14 @@
  * Prints job notifications (notify and notify-next) as they come, until Ctrl-C.
  *   npx tsx examples/watch.ts mqtt://127.0.0.1:1883 thing-A
  */
-import { merge, map, retry, takeUntil, fromEvent, type Observable } from 'rxjs';
+import { merge, map, ignoreElements, tap, takeUntil, fromEvent, type Observable } from 'rxjs';
 import { connectMqtt, createJobsClient, isJobsError, mqttTransport, type JobsClient } from '../src';
 import { connectionFromArgs } from './connection';
 
-/** One line per notification; a malformed payload is reported and the stream resubscribes. */
+/**
+ * One line per notification. One that cannot be decoded is left out of its stream and comes on
+ * `eventDecodeErrors()`: printed on stderr, and the watch goes on.
+ */
 export const watchLines = (jobs: JobsClient): Observable<string> =>
   merge(
     jobs.jobExecutionsChanged().pipe(
@@ -20,13 +23,12 @@ export const watchLines = (jobs: JobsClient): Observable<string> =>
         `${timestamp.toISOString()} notify-next ${execution === undefined ? '(queue empty)' : `${execution.jobId} ${execution.status}`}`,
       ),
     ),
-  ).pipe(
-    retry({
-      delay: (error: unknown) => {
-        console.error(isJobsError(error) ? `${error.name}: ${error.message}` : error);
-        return [0];
-      },
-    }),
+    jobs.eventDecodeErrors().pipe(
+      tap((error) => {
+        console.error(`${error.name}: ${error.message}`);
+      }),
+      ignoreElements(),
+    ),
   );
 
 if (require.main === module) {
@@ -40,6 +42,12 @@ if (require.main === module) {
         .subscribe({
           next: (line) => {
             console.log(line);
+          },
+          // The transport failed (a refused subscription, say): report it and stop.
+          error: (error: unknown) => {
+            console.error(isJobsError(error) ? `${error.name}: ${error.message}` : error);
+            process.exitCode = 1;
+            void client.endAsync();
           },
           complete: () => {
             void client.endAsync();

@@ -1,10 +1,10 @@
 import * as t from 'io-ts';
-import type { Observable } from './rx';
+import { Subject, type Observable } from './rx';
 import { show } from './codecs/decode';
 import { httpDocument } from './codecs/http';
 import type { DocumentCodec } from './codecs/job-execution';
 import { isThingName } from './codecs/primitives';
-import { InvalidRequestError } from './errors';
+import { InvalidRequestError, type DecodeError } from './errors';
 import { events, operations, type EventTypes, type OperationTypes } from './operations';
 import { eventStream } from './streams/events';
 import { randomToken, request, type RequestContext } from './streams/request';
@@ -77,24 +77,45 @@ export interface JobsClient<D = unknown> {
    */
   readonly updateJobExecution: Operation<D, 'updateJobExecution'>;
   /**
-   * `notify`: the pending executions each time the set changes. Shared and ref-counted; errors with
-   * DecodeError on a malformed payload (resubscribe with `retry()`).
+   * `notify`: the pending executions each time the set changes. Shared and ref-counted. A notification that
+   * cannot be decoded is left out and reported on {@link JobsClient.eventDecodeErrors}; the stream goes on.
+   * It errors only when the transport fails (TransportError).
    */
   readonly jobExecutionsChanged: () => Observable<EventTypes<D>['jobExecutionsChanged']>;
   /**
    * `notify-next`: the execution Describe(`$next`) would return, each time it changes; no `execution`
-   * when the queue is empty. Shared and ref-counted; errors with DecodeError on a malformed payload.
+   * when the queue is empty. Shared and ref-counted; a notification that cannot be decoded is left out and
+   * reported on {@link JobsClient.eventDecodeErrors}.
    */
   readonly nextJobExecutionChanged: () => Observable<EventTypes<D>['nextJobExecutionChanged']>;
+  /**
+   * The notifications of the two streams above that could not be decoded (not JSON, or failing a codec,
+   * your document codec included), each as a DecodeError with its topic and raw payload. Hot: it reports
+   * while a notification stream is subscribed, and subscribes to nothing itself. While nobody subscribes
+   * to it, each is emitted as a Node process warning instead (`process.on('warning')`), so none goes unseen.
+   * @example
+   * jobs.eventDecodeErrors().subscribe((error) => log.warn(error.message, error.payload));
+   */
+  readonly eventDecodeErrors: () => Observable<DecodeError>;
 }
+
+/** Reports a DecodeError to `errors` when it is observed, or else as a process warning. */
+const decodeErrorSink =
+  (errors: Subject<DecodeError>) =>
+  (error: DecodeError): void => {
+    if (errors.observed) errors.next(error);
+    else process.emitWarning(error.message, { type: 'IotJobsDecodeWarning', code: 'IOT_JOBS_EVENT_DECODE', detail: `payload: ${show(error.payload)}` });
+  };
 
 const bind = <D>(document: DocumentCodec<D>, context: RequestContext): JobsClient<D> => {
   const { thingName, transport } = context;
   const wire = transport.documentEncoding === 'json-string' ? httpDocument(document) : document;
   const getPending = request(operations.getPendingJobExecutions, operations.getPendingJobExecutions.response(wire), context);
   const startNext = request(operations.startNextPendingJobExecution, operations.startNextPendingJobExecution.response(wire), context);
-  const notify$ = eventStream('jobExecutionsChanged', events.jobExecutionsChanged.event(wire), transport, thingName);
-  const notifyNext$ = eventStream('nextJobExecutionChanged', events.nextJobExecutionChanged.event(wire), transport, thingName);
+  const decodeErrors = new Subject<DecodeError>();
+  const report = decodeErrorSink(decodeErrors);
+  const notify$ = eventStream('jobExecutionsChanged', events.jobExecutionsChanged.event(wire), transport, thingName, report);
+  const notifyNext$ = eventStream('nextJobExecutionChanged', events.nextJobExecutionChanged.event(wire), transport, thingName, report);
   return {
     thingName,
     getPendingJobExecutions: (input = {}) => getPending(input),
@@ -103,6 +124,7 @@ const bind = <D>(document: DocumentCodec<D>, context: RequestContext): JobsClien
     updateJobExecution: request(operations.updateJobExecution, operations.updateJobExecution.response(wire), context),
     jobExecutionsChanged: () => notify$,
     nextJobExecutionChanged: () => notifyNext$,
+    eventDecodeErrors: () => decodeErrors.asObservable(),
   };
 };
 

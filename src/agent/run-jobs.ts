@@ -142,14 +142,22 @@ export const runJobs = (client: JobsClient, options: RunJobsOptions): Observable
       filter((item) => item.kind === 'error'),
       map((item): RunnerEvent => ({ kind: 'error', error: item.error })),
     );
+    // A notification that could not be decoded (either stream) is reported, and may have been the news of a
+    // job: look at once.
+    const undecoded = client.eventDecodeErrors().pipe(share());
     const wakes = merge(
       nextChanged.pipe(filter((item) => item.kind === 'value' && item.value.execution !== undefined)),
       of('start-up'),
       recheck,
+      undecoded,
       // Notifications published while the failed stream was being subscribed again are lost: look once it listens.
       nextErrors.pipe(mergeMap(() => timer(2 * resubscribeDelayMs, scheduler))),
     );
-    const work = merge(nextErrors, wakes.pipe(drainOnWake(() => drainQueue(context, take))));
+    const work = merge(
+      nextErrors,
+      undecoded.pipe(map((error): RunnerEvent => ({ kind: 'error', error }))),
+      wakes.pipe(drainOnWake(() => drainQueue(context, take))),
+    );
     return concat(recovered, replay, resume, work);
   });
 };

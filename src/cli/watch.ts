@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import type { JobExecutionsChangedEvent, NextJobExecutionChangedEvent } from '../codecs/events';
-import { DecodeError } from '../errors';
 import { millisecondsArg } from './args';
 import { deviceCommand, withClient } from './device-command';
 import { formatError } from './errors';
 import type { CliIo } from './io';
 import { jsonLine } from './output';
-import { ignoreElements, lastValueFrom, map, merge, of, retry, takeUntil, tap, throwError } from './rx';
+import { ignoreElements, lastValueFrom, map, merge, takeUntil, tap } from './rx';
 import { stopRequested } from './stop';
 
 const ids = (jobs: JobExecutionsChangedEvent['jobs']['QUEUED']): string => (jobs ?? []).map((job) => job.jobId).join(',') || '-';
@@ -21,15 +20,6 @@ const nextLine = (json: boolean) => ({ execution, timestamp }: NextJobExecutionC
     ? jsonLine({ event: 'notify-next', timestamp, execution: execution ?? null })
     : `${timestamp.toISOString()} notify-next ${execution === undefined ? '(queue empty)' : `${execution.jobId} ${execution.status}`}\n`;
 
-/** A malformed notification is reported on stderr and the stream resubscribes; any other error ends the watch. */
-const resubscribeOnDecodeError = <T>(io: CliIo) =>
-  retry<T>({
-    delay: (error: unknown) => {
-      if (!(error instanceof DecodeError)) return throwError(() => error);
-      io.stderr.write(formatError(error, false));
-      return of(0);
-    },
-  });
 
 /**
  * `iot-jobs watch`: prints `notify` and `notify-next` as they come (over HTTPS: as polling finds changes)
@@ -45,9 +35,15 @@ export const watchCommand = (program: Command, io: CliIo): void => {
         command,
         io,
         async ({ opened: { client }, settings, json }) => {
+          // A notification that cannot be decoded is reported on stderr; the streams go on. Any other error
+          // ends the watch.
           const events$ = merge(
-            client.jobExecutionsChanged().pipe(map(notifyLine(json)), resubscribeOnDecodeError(io)),
-            client.nextJobExecutionChanged().pipe(map(nextLine(json)), resubscribeOnDecodeError(io)),
+            client.jobExecutionsChanged().pipe(map(notifyLine(json))),
+            client.nextJobExecutionChanged().pipe(map(nextLine(json))),
+            client.eventDecodeErrors().pipe(
+              tap((error) => io.stderr.write(formatError(error, false))),
+              ignoreElements(),
+            ),
           );
           // Subscribed after the notifications: its reply means their subscriptions are in place.
           const ready$ = client.getPendingJobExecutions().pipe(

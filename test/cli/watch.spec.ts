@@ -1,3 +1,4 @@
+import mqtt from 'mqtt';
 import { main } from '../../src/cli';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { captureIo, createJob, eventually, freshThing, isoDate, jsonLines } from './helpers';
@@ -59,6 +60,22 @@ describe('iot-jobs watch', () => {
         { event: 'notify-next', timestamp: expect.stringMatching(isoDate), execution: expect.objectContaining({ jobId: 'job-j1', status: 'QUEUED', jobDocument: { op: 'install' } }) },
       ]),
     );
+  });
+
+  it('cli watch - a notification that cannot be decoded is one line on stderr, and the watch goes on', async () => {
+    const watch = await startWatch(['--endpoint', emu.mqttUrl]);
+    const other = await mqtt.connectAsync(emu.mqttUrl, { clientId: `${watch.thing}-other`, reconnectPeriod: 0 });
+    try {
+      await other.publishAsync(`$aws/things/${watch.thing}/jobs/notify-next`, '{"timestamp":"yesterday"}', { qos: 1 });
+      await eventually(() => watch.stderr().includes('yesterday'), 10_000, 'the DecodeError line');
+      createJob(emu, watch.thing, 'job-d1');
+      await eventually(() => watch.stdout().includes('notify-next job-d1 QUEUED'), 10_000, 'notify-next line after it');
+    } finally {
+      await other.endAsync();
+    }
+    watch.abort.abort();
+    expect(await watch.exit).toBe(0);
+    expect(watch.stderr()).toMatch(/DecodeError: cannot decode NextJobExecutionChangedEvent on \$aws\/things\/\S+\/jobs\/notify-next: timestamp: expected EpochSeconds, got "yesterday"/);
   });
 
   it('cli watch - over HTTPS, polling at --poll-interval, prints the same events', async () => {

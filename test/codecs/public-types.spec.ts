@@ -57,6 +57,7 @@ describe('public types', () => {
     expectTypeOf(jobs.getPendingJobExecutions).returns.toEqualTypeOf<Observable<GetPendingJobExecutionsResponse>>();
     expectTypeOf(jobs.jobExecutionsChanged).returns.toEqualTypeOf<Observable<JobExecutionsChangedEvent>>();
     expectTypeOf(jobs.nextJobExecutionChanged).returns.toEqualTypeOf<Observable<NextJobExecutionChangedEvent<Doc>>>();
+    expectTypeOf(jobs.eventDecodeErrors).returns.toEqualTypeOf<Observable<DecodeError>>();
     expect(jobs.thingName).toBe('thing-A');
   });
 

@@ -96,13 +96,16 @@ describe('JobsClient over MQTT on the emulator', () => {
     expect((await changed).map((e) => e.jobs.QUEUED?.map((j) => j.jobId))).toEqual([['job-1'], ['job-1', 'job-2']]);
   });
 
-  it('mqtt client - a malformed event errors its stream with DecodeError', async () => {
+  it('mqtt client - a malformed event is reported as a DecodeError and the stream goes on', async () => {
     const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client) });
+    const reported = firstValueFrom(jobs.eventDecodeErrors());
     const next = firstValueFrom(jobs.nextJobExecutionChanged());
     await new Promise((resolve) => setTimeout(resolve, 100));
     await client.publishAsync('$aws/things/thing-A/jobs/notify-next', '{"timestamp":"yesterday"}', { qos: 1 });
-    const error: unknown = await next.catch((e: unknown) => e);
+    const error: unknown = await reported;
     expect(error).toBeInstanceOf(DecodeError);
     expect(error).toMatchObject({ topic: '$aws/things/thing-A/jobs/notify-next', issues: ['timestamp: expected EpochSeconds, got "yesterday"'] });
+    await client.publishAsync('$aws/things/thing-A/jobs/notify-next', JSON.stringify({ timestamp: 2 }), { qos: 1 });
+    expect((await next).timestamp).toEqual(new Date(2000));
   });
 });

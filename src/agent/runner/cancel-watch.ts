@@ -30,12 +30,14 @@ const stillNext = (ref: ExecutionRef, event: NextJobExecutionChangedEvent): bool
 
 /**
  * Emits {@link Gone} at most once, when `ref` is confirmed no longer IN_PROGRESS, and errors it survived
- * (a malformed notification, a Describe that failed) as they happen. Never errors or completes by itself.
+ * (a notification stream that failed, a Describe that failed) as they happen. Never errors or completes by itself.
  */
 export const watchForCancel = (context: RunnerContext, ref: ExecutionRef, recheck: Observable<unknown>): Observable<Survived<Gone>> => {
   const { client, resubscribeDelayMs, scheduler } = context;
   const suspicious = merge<Survived<unknown>[]>(
     recheck.pipe(map((value): Survived<unknown> => ({ kind: 'value', value }))),
+    // A notification that could not be decoded may have been the cancellation: check. (runJobs reports it.)
+    client.eventDecodeErrors().pipe(map((value): Survived<unknown> => ({ kind: 'value', value }))),
     resilient(client.jobExecutionsChanged(), resubscribeDelayMs, scheduler).pipe(
       filter((item) => item.kind === 'error' || !stillListed(ref, item.value)),
     ),

@@ -12,7 +12,7 @@ export const toJobsError = (error: unknown): JobsError =>
 /**
  * Keeps a long-lived stream (a notification stream, the wake-ups) alive through its errors: each error is
  * emitted as a value, then the stream is subscribed again after `delayMs`. A runner must not stop because
- * the broker sent one malformed notification.
+ * a notification stream failed (the broker refused its subscription, say).
  */
 export const resilient = <T>(stream: Observable<T>, delayMs: number, scheduler: SchedulerLike): Observable<Survived<T>> => {
   const attempt = (): Observable<Survived<T>> =>
