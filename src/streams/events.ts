@@ -29,6 +29,10 @@ export const eventStream = <E>(
   new Observable<E>((subscriber: Subscriber<E>) =>
     transport.events(event, thingName).subscribe({
       next: (message) => {
+        if (message.undecodable !== undefined) {
+          report(message.undecodable);
+          return;
+        }
         let value: E;
         try {
           value = decodeEvent(event, codec, message);

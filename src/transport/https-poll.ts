@@ -15,8 +15,7 @@ import {
   timeout,
   timer,
 } from '../rx';
-import { decodeParsed, parseJson } from '../codecs/decode';
-import { JobExecutionsChangedEvent, nextJobExecutionChangedEvent } from '../codecs/events';
+import { decodeParsed, parseJson, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { GetPendingJobExecutionsResponse, describeJobExecutionResponse } from '../codecs/responses';
 import { DecodeError, TransportError, type EventName } from '../errors';
@@ -59,12 +58,22 @@ interface EventPoll {
 }
 
 // Documents pass through as the service sent them (a JSON string); the client's document codec parses them.
-const nextEvent = nextJobExecutionChangedEvent(t.unknown);
 const describeResponse = describeJobExecutionResponse(t.unknown);
 
 const idOf = (execution: { readonly jobId: string; readonly executionNumber?: number }): string => `${execution.jobId}#${execution.executionNumber ?? ''}`;
 
 const source = (event: EventName, reply: Reply) => ({ operation: event, payload: reply.payload });
+
+// The event carries the reply's own values, once its decode has checked them: decoding to `Date` and encoding
+// back would round the fractional seconds the HTTPS API may send (../shared/spec/jobs-api.md §1).
+const rawField = (body: Parsed, key: string): unknown => {
+  if (!body.ok || typeof body.value !== 'object' || body.value === null || !(key in body.value)) return undefined;
+  const value: unknown = Reflect.get(body.value, key);
+  return value;
+};
+
+// Whole seconds, as MQTT notifications carry their timestamp.
+const epochSeconds = (timestamp: Date): number => Math.floor(timestamp.getTime() / 1000);
 
 const polls: { readonly [K in EventName]: EventPoll } = {
   // `notify` fires when the set of pending executions changes, not on QUEUED -> IN_PROGRESS (§2.4).
@@ -72,10 +81,13 @@ const polls: { readonly [K in EventName]: EventPoll } = {
     call: (thingName, clientToken) => ({ operation: 'getPendingJobExecutions', thingName, clientToken, payload: { clientToken } }),
     read: (reply) => {
       const { inProgressJobs, queuedJobs } = decodeParsed(GetPendingJobExecutionsResponse, reply.body, source('jobExecutionsChanged', reply));
-      const jobs = { ...(inProgressJobs.length > 0 ? { IN_PROGRESS: inProgressJobs } : {}), ...(queuedJobs.length > 0 ? { QUEUED: queuedJobs } : {}) };
+      const jobs = {
+        ...(inProgressJobs.length > 0 ? { IN_PROGRESS: rawField(reply.body, 'inProgressJobs') } : {}),
+        ...(queuedJobs.length > 0 ? { QUEUED: rawField(reply.body, 'queuedJobs') } : {}),
+      };
       return {
         key: [...inProgressJobs, ...queuedJobs].map(idOf).sort().join(' '),
-        event: (timestamp) => JobExecutionsChangedEvent.encode({ timestamp, jobs }),
+        event: (timestamp) => ({ timestamp: epochSeconds(timestamp), jobs }),
       };
     },
   },
@@ -92,7 +104,7 @@ const polls: { readonly [K in EventName]: EventPoll } = {
       const { execution } = decodeParsed(describeResponse, reply.body, source('nextJobExecutionChanged', reply));
       return {
         key: execution === undefined ? '' : idOf(execution),
-        event: (timestamp) => nextEvent.encode({ timestamp, ...(execution === undefined ? {} : { execution }) }),
+        event: (timestamp) => ({ timestamp: epochSeconds(timestamp), ...(execution === undefined ? {} : { execution: rawField(reply.body, 'execution') }) }),
       };
     },
   },
@@ -100,6 +112,7 @@ const polls: { readonly [K in EventName]: EventPoll } = {
 
 type Tick =
   | { readonly kind: 'seen'; readonly snapshot: Snapshot }
+  | { readonly kind: 'undecodable'; readonly error: DecodeError }
   | { readonly kind: 'throttled' }
   | { readonly kind: 'failed'; readonly error: Error };
 
@@ -122,8 +135,9 @@ const classify = (event: EventName, reply: Reply): Tick => {
  * it, an event is emitted each time the key changes. Error policy: ThrottlingException (or a bare 429)
  * doubles the pause up to `maxIntervalMs`, reset by the next success; any other failure (transport error,
  * rejection, timeout) is skipped and retried at the next tick, and `failureLimit` of them in a row error
- * the stream with TransportError (its cause the last failure). A reply that fails its codec errors the
- * stream with DecodeError at once, as a bad MQTT notification does.
+ * the stream with TransportError (its cause the last failure). A reply that fails its codec is emitted at
+ * once as a message carrying its DecodeError (`undecodable`), which the event stream reports as it does a
+ * bad MQTT notification; polling goes on.
  */
 export const pollEvent = (event: EventName, options: PollOptions): Observable<EventMessage> =>
   defer(() => {
@@ -138,13 +152,14 @@ export const pollEvent = (event: EventName, options: PollOptions): Observable<Ev
       map((reply): Tick => classify(event, reply)),
       defaultIfEmpty<Tick, Tick>({ kind: 'failed', error: new TransportError('poll ended without a reply', { operation: event }) }),
       catchError((error: unknown): Observable<Tick> => {
-        if (error instanceof DecodeError) return throwError(() => error);
+        if (error instanceof DecodeError) return of({ kind: 'undecodable', error });
         if (error instanceof TransportError && error.httpStatus === 429) return of({ kind: 'throttled' });
         return of({ kind: 'failed', error: error instanceof Error ? error : new TransportError(String(error), { operation: event }) });
       }),
     );
     const pauseAfter = (tick: Tick): number => {
-      if (tick.kind === 'seen') {
+      // A reply that fails its codec is not a failure of the transport: it is reported, and polling goes on.
+      if (tick.kind === 'seen' || tick.kind === 'undecodable') {
         pause = intervalMs;
         failures = 0;
       } else if (tick.kind === 'throttled') {
@@ -165,6 +180,7 @@ export const pollEvent = (event: EventName, options: PollOptions): Observable<Ev
     return once$.pipe(
       expand((tick) => timer(pauseAfter(tick), scheduler).pipe(mergeMap(() => once$))),
       mergeMap((tick): Observable<EventMessage> => {
+        if (tick.kind === 'undecodable') return of({ payload: tick.error.payload, body: parseJson(tick.error.payload), undecodable: tick.error });
         if (tick.kind !== 'seen') return EMPTY;
         const { key } = tick.snapshot;
         const changed = last !== undefined && key !== last;

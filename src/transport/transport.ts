@@ -1,7 +1,7 @@
 import type { Observable } from '../rx';
 import type { Parsed } from '../codecs/decode';
 import type { JobIdOrNext, ThingName } from '../codecs/primitives';
-import type { EventName, OperationName } from '../errors';
+import type { DecodeError, EventName, OperationName } from '../errors';
 import type { Outcome } from './topics';
 
 /**
@@ -46,6 +46,11 @@ export interface EventMessage {
   readonly payload: string;
   readonly body: Parsed;
   readonly topic?: string;
+  /**
+   * Set when the transport could not make a notification of what it received (an HTTPS poll reply that
+   * failed its codec): the event stream reports this error instead of decoding the message.
+   */
+  readonly undecodable?: DecodeError;
 }
 
 /** How a transport carries job documents: embedded objects (MQTT) or JSON strings (HTTPS). */

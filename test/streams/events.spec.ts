@@ -1,4 +1,7 @@
 import * as t from 'io-ts';
+import { NEVER, of } from 'rxjs';
+import { parseJson } from '../../src/codecs/decode';
+import type { JobsTransport } from '../../src/transport/transport';
 import { createJobsClient, DecodeError, mqttTransport, TransportError } from '../../src';
 import { createFakeMqttPort, notifyNextPayload, notifyPayload, wireJobExecution, wireSummary } from '../../src/testing';
 
@@ -105,5 +108,22 @@ describe('event streams and notifications that cannot be decoded', () => {
     jobs.nextJobExecutionChanged().subscribe({ error: (e: unknown) => ended.push(e) });
     port.deliver(`${P}/notify-next`, notifyNextPayload(wireJobExecution({ jobId: 'job-1', jobDocument: { url: 'x' } })));
     expect(ended).toEqual([new Error('codec bug')]);
+  });
+
+  it('a message the transport marks undecodable (an HTTPS poll reply that failed its codec) is reported, not decoded', () => {
+    const undecodable = new DecodeError({ operation: 'nextJobExecutionChanged', codec: 'DescribeJobExecutionResponse', issues: ['execution: bad'], payload: '{"execution":1}' });
+    const good = JSON.stringify(notifyNextPayload(wireJobExecution({ jobId: 'job-1' })));
+    const transport: JobsTransport = {
+      documentEncoding: 'object',
+      request: () => NEVER,
+      events: () => of({ payload: '{"execution":1}', body: parseJson('{"execution":1}'), undecodable }, { payload: good, body: parseJson(good) }),
+    };
+    const jobs = createJobsClient({ thingName: 'thing-A', transport });
+    const reported: DecodeError[] = [];
+    const seen: string[] = [];
+    jobs.eventDecodeErrors().subscribe((error) => reported.push(error));
+    jobs.nextJobExecutionChanged().subscribe((e) => seen.push(e.execution?.jobId ?? 'none'));
+    expect(reported).toEqual([undecodable]);
+    expect(seen).toEqual(['job-1']);
   });
 });

@@ -140,16 +140,32 @@ describe('pollEvent', () => {
     });
   });
 
-  it('poll - a reply that fails its codec errors the stream with DecodeError at once', () => {
+  it('poll - a reply that fails its codec is emitted at once carrying its DecodeError, and polling goes on', () => {
     runMarbles(({ expectObservable }) => {
-      const { request } = scripted([{ queuedJobs: 'nope' }]);
+      const { request } = scripted([{ queuedJobs: 'nope' }, pending([], []), pending([], ['job-1'])]);
       const decodeError = new DecodeError({
         operation: 'jobExecutionsChanged',
         codec: 'GetPendingJobExecutionsResponse',
         issues: ['queuedJobs: expected Array<JobExecutionSummary>, got "nope"'],
         payload: '{"queuedJobs":"nope"}',
       });
-      expectObservable(bodies('jobExecutionsChanged', request)).toBe('#', undefined, decodeError);
+      const seen = pollEvent('jobExecutionsChanged', options(request)).pipe(
+        map((message) => message.undecodable ?? (message.body.ok ? message.body.value : message.payload)),
+      );
+      // The bad reply is not the baseline: the next poll (10 ms) is, and the one after (20 ms) a change.
+      expectObservable(seen, '^ 29ms !').toBe('u 19ms a', { u: decodeError, a: notify([], ['job-1']) });
+    });
+  });
+
+  it('poll - fractional seconds in an HTTPS reply reach the event as the service sent them', () => {
+    runMarbles(({ expectObservable }) => {
+      const fractional = { ...wireSummary({ jobId: 'job-1' }), queuedAt: 1567701902.444, lastUpdatedAt: 1567701875.743 };
+      const { request } = scripted([{ inProgressJobs: [], queuedJobs: [] }, { inProgressJobs: [], queuedJobs: [fractional] }]);
+      const next = scripted([{}, { execution: execution('job-1', { queuedAt: 1567701902.444 }) }]);
+      expectObservable(bodies('jobExecutionsChanged', request), '^ 19ms !').toBe('10ms a', { a: { timestamp: 0, jobs: { QUEUED: [fractional] } } });
+      expectObservable(bodies('nextJobExecutionChanged', next.request), '^ 19ms !').toBe('10ms a', {
+        a: { timestamp: 0, execution: execution('job-1', { queuedAt: 1567701902.444 }) },
+      });
     });
   });
 
