@@ -128,7 +128,8 @@ const closeServer = (server: http.Server): Promise<void> =>
   });
 
 /**
- * Starts the emulator. Resolves once every port listens.
+ * Starts the emulator. Resolves once every port listens; rejects (a port in use, say) with nothing left
+ * running.
  * @example
  * const emu = await startEmulator();
  * const client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A' });
@@ -154,7 +155,12 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
   if (tlsDir !== undefined) for (const thing of tlsThings) issueDeviceCertificate(tlsDir, thing);
   const injector = createFaultInjector();
   const gate = createDeviceGate({ faults: injector, now: service.now, ...(rateLimit === undefined ? {} : { rateLimit }) });
-  const broker = await startJobsBroker({ engine: service.engine, now: service.now, host, port: mqttPort, strict, gate, ...(tls === undefined ? {} : { tls }) });
+  const broker = await startJobsBroker({ engine: service.engine, now: service.now, host, port: mqttPort, strict, gate, ...(tls === undefined ? {} : { tls }) }).catch(
+    (error: unknown) => {
+      service.stop();
+      throw error;
+    },
+  );
   const subscription = service.notifications$.subscribe((n) => broker.publishNotification(n));
   const data = dataPlaneHandler({
     engine: service.engine,
@@ -173,8 +179,21 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     else control(req, res);
   });
   const hostInUrl = host.includes(':') ? `[${host}]` : host;
-  const boundData = await listen(dataServer, dataPort, host);
-  const boundControl = await listen(controlServer, controlPort, host);
+  const stop = async (): Promise<void> => {
+    subscription.unsubscribe();
+    service.stop();
+    await Promise.all([broker.close(), closeServer(dataServer), closeServer(controlServer)]);
+  };
+  let boundData: number;
+  let boundControl: number;
+  try {
+    boundData = await listen(dataServer, dataPort, host);
+    boundControl = await listen(controlServer, controlPort, host);
+  } catch (error) {
+    // A port is taken (say): close what did start, or the process would stay alive holding it.
+    await stop();
+    throw error;
+  }
   const dataEndpoint = `${tls === undefined ? 'http' : 'https'}://${hostInUrl}:${boundData}`;
   const controlEndpoint = `http://${hostInUrl}:${boundControl}`;
   const served = (name: string, file: StoredFile): ServedFile => ({ url: `${controlEndpoint}${filesPrefix}${name}`, sha256: file.sha256, size: file.bytes.byteLength });
@@ -190,10 +209,6 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       remove: (name) => store.remove(name),
     },
     faults: { ...injector.faults, disconnect: (thingName) => broker.disconnect(thingName) },
-    close: async () => {
-      subscription.unsubscribe();
-      service.stop();
-      await Promise.all([broker.close(), closeServer(dataServer), closeServer(controlServer)]);
-    },
+    close: stop,
   };
 };

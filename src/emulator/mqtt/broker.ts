@@ -96,13 +96,25 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
   const server = options.tls
     ? tls.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: true }, onSocket)
     : net.createServer(onSocket);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  const closeAedes = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      aedes.close(() => {
+        resolve();
+      });
     });
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    // The port is taken (say): aedes's timers would keep the process alive for nothing.
+    await closeAedes();
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -123,11 +135,7 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => {
-        aedes.close(() => {
-          resolve();
-        });
-      });
+      await closeAedes();
       await new Promise<void>((resolve) => {
         server.close(() => {
           resolve();
