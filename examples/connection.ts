@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ConnectMqttOptions } from '../src';
+import { isThingName, type ConnectMqttOptions } from '../src';
 
 /**
  * Connection options for the examples from the command line and environment:
@@ -10,6 +10,11 @@ export const connectionFromArgs = (args: readonly string[]): { options: ConnectM
   const [url, thingName, ...rest] = args;
   if (url === undefined || thingName === undefined) {
     console.error('usage: <mqtt://host:port | mqtts://host:port> <thingName> [...]');
+    process.exit(2);
+  }
+  // Checked before connecting, so that a typo does not leave a connection open.
+  if (!isThingName(thingName)) {
+    console.error(`invalid thing name ${JSON.stringify(thingName)}: 1-128 of [a-zA-Z0-9:_-]`);
     process.exit(2);
   }
   const pem = (name: string): { [key: string]: Buffer } => {

@@ -3,11 +3,11 @@
  *   npx tsx examples/describe.ts mqtt://127.0.0.1:1883 thing-A [jobId]
  */
 import { firstValueFrom } from 'rxjs';
-import { connectMqtt, createJobsClient, isJobsError, mqttTransport } from '../src';
+import { connectMqtt, createJobsClient, isJobsError, mqttTransport, type ConnectMqttOptions } from '../src';
 import { connectionFromArgs } from './connection';
 
-export const describeJobs = async (url: string, thingName: string, jobId = '$next'): Promise<void> => {
-  const client = await connectMqtt({ url, clientId: thingName });
+export const describeJobs = async (options: ConnectMqttOptions, thingName: string, jobId = '$next'): Promise<void> => {
+  const client = await connectMqtt(options);
   try {
     const jobs = createJobsClient({ thingName, transport: mqttTransport(client) });
     const { inProgressJobs, queuedJobs } = await firstValueFrom(jobs.getPendingJobExecutions());
@@ -22,7 +22,7 @@ export const describeJobs = async (url: string, thingName: string, jobId = '$nex
 
 if (require.main === module) {
   const { options, thingName, rest } = connectionFromArgs(process.argv.slice(2));
-  describeJobs(options.url, thingName, rest[0]).catch((error: unknown) => {
+  describeJobs(options, thingName, rest[0]).catch((error: unknown) => {
     console.error(isJobsError(error) ? `${error.name}: ${error.message}` : error);
     process.exitCode = 1;
   });
