@@ -11,7 +11,7 @@
  *                                 AWS_REGION when the endpoint names no region
  *   IOT_JOBS_CA                   PEM file path of the CA to trust (the emulator's ca.crt)
  *
- * Against the emulator (`npx iot-jobs emulator --tls ./certs`, HTTPS on 8443):
+ * Against the emulator (`npm run iot-jobs -- emulator --tls ./certs` in this repository, HTTPS on 8443):
  *   IOT_JOBS_CERT=certs/thing-A.crt IOT_JOBS_KEY=certs/thing-A.key IOT_JOBS_CA=certs/ca.crt \
  *     npx tsx examples/https-poller.ts https://127.0.0.1:8443 thing-A 5
  */

@@ -30,7 +30,7 @@ export {
 } from './transport/credentials';
 export type { Credentials, CredentialsProvider } from './transport/sigv4';
 export { fromMqttClient } from './transport/mqtt-js-port';
-export type { ConnectionState, MqttMessage, MqttPort, SubscriptionEvent } from './transport/mqtt-port';
+export type { ConnectionState, MqttClientPort, MqttMessage, MqttPort, SubscriptionEvent } from './transport/mqtt-port';
 export type { Call, DocumentEncoding, EventMessage, JobsTransport, JsonObject, Reply } from './transport/transport';
 export {
   eventTopic,

@@ -101,7 +101,7 @@ export const runUpdater = async (config: UpdaterConfig, stop: Observable<unknown
   const port = fromMqttClient(mqtt);
   const jobs = createJobsClient({ thingName: config.thingName, transport: mqttTransport(port) });
   // connectMqtt resolved on the first CONNACK, so every `up` from here on is a reconnect.
-  const reconnected = port.connection$?.pipe(filter((state) => state === 'up'));
+  const reconnected = port.connection$.pipe(filter((state) => state === 'up'));
   const handler = firmwareUpdateHandler({
     installDir: config.installDir,
     ...(config.reboot === undefined ? {} : { reboot: config.reboot }),
@@ -116,7 +116,7 @@ export const runUpdater = async (config: UpdaterConfig, stop: Observable<unknown
       runJobs(jobs, {
         handlers: [handler],
         journal: config.journal,
-        ...(reconnected === undefined ? {} : { reconnected }),
+        reconnected,
         ...(config.stepTimeoutInMinutes === undefined ? {} : { stepTimeoutInMinutes: config.stepTimeoutInMinutes }),
       })
         .pipe(takeUntil(stop))

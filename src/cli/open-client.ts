@@ -41,7 +41,7 @@ const openMqtt = async (settings: ConnectionSettings, options: OpenJobsClientOpt
   // connectMqtt resolved on the first CONNACK, before the port watched: every `up` seen here is a reconnect.
   const connection$ = port.connection$;
   const reconnected$ = new Observable<void>((subscriber) =>
-    connection$?.subscribe((state) => {
+    connection$.subscribe((state) => {
       if (state === 'end') subscriber.complete();
       else if (state === 'up') subscriber.next();
     }),

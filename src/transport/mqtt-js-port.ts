@@ -1,7 +1,7 @@
 import type { IConnackPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import { Observable, Subject, type Subscriber } from '../rx';
 import { TransportError } from '../errors';
-import type { ConnectionState, MqttPort, SubscriptionEvent } from './mqtt-port';
+import type { ConnectionState, MqttClientPort, SubscriptionEvent } from './mqtt-port';
 import { topicMatcher } from './topics';
 
 // mqtt.js reports a refused SUBSCRIBE either with `code` or (5.x) with the SUBACK packet's granted codes.
@@ -38,7 +38,7 @@ interface Held {
 
 // One port per mqtt.js client: every transport on a client then shares each filter's subscription, and one's
 // UNSUBSCRIBE cannot cancel the broker subscription another still relies on.
-const ports = new WeakMap<MqttClient, MqttPort>();
+const ports = new WeakMap<MqttClient, MqttClientPort>();
 
 /**
  * Adapts a connected (or connecting) mqtt.js client; the same port for the same client. Subscriptions of one
@@ -47,7 +47,7 @@ const ports = new WeakMap<MqttClient, MqttPort>();
  * `down`), then `subscribed` again: with `resumed: true` at once when the resumed session still holds it, else
  * at the SUBACK of the port's own SUBSCRIBE.
  */
-export const fromMqttClient = (client: MqttClient): MqttPort => {
+export const fromMqttClient = (client: MqttClient): MqttClientPort => {
   const existing = ports.get(client);
   if (existing !== undefined) return existing;
   const port = adapt(client);
@@ -55,7 +55,7 @@ export const fromMqttClient = (client: MqttClient): MqttPort => {
   return port;
 };
 
-const adapt = (client: MqttClient): MqttPort => {
+const adapt = (client: MqttClient): MqttClientPort => {
   // Filters whose UNSUBSCRIBE is still unacknowledged: a new SUBSCRIBE for one waits for its UNSUBACK,
   // since a broker may complete a later SUBSCRIBE before an earlier UNSUBSCRIBE (aedes does) and so lose it.
   const unsubscribing = new Map<string, (() => void)[]>();

@@ -54,6 +54,12 @@ export interface MqttPort {
   readonly connection$?: Observable<ConnectionState>;
 }
 
+/** The port of an mqtt.js client ({@link fromMqttClient}): it always reports connection changes. */
+export interface MqttClientPort extends MqttPort {
+  /** `down` when the connection drops, `up` when mqtt.js has reconnected, `end` when the client ends. */
+  readonly connection$: Observable<ConnectionState>;
+}
+
 /** True when `client` is an MqttPort rather than an mqtt.js client (which has the `…Async` verbs). */
 export const isMqttPort = (client: MqttClient | MqttPort): client is MqttPort =>
   !('subscribeAsync' in client && 'publishAsync' in client);

@@ -47,7 +47,7 @@ describe('runJobs on the emulator while the connection keeps dropping', () => {
       },
     });
     const port = fromMqttClient(client);
-    const reconnected = new Observable<void>((subscriber) => port.connection$?.subscribe((state) => { if (state === 'up') subscriber.next(); }));
+    const reconnected = new Observable<void>((subscriber) => port.connection$.subscribe((state) => { if (state === 'up') subscriber.next(); }));
     const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(port), timeoutMs: 3000 });
     // Drops aimed at requests in flight: every second StartNext or UpdateJobExecution, twelve times, is cut
     // off just after its PUBLISH has left.

@@ -19,6 +19,9 @@ import {
   type JobExecutionSummary,
   type JobExecutionsChangedEvent,
   type JobsClient,
+  type ConnectionState,
+  type MqttClientPort,
+  type MqttPort,
   type NextJobExecutionChangedEvent,
   type StartNextPendingJobExecutionResponse,
   type UpdateJobExecutionRequest,
@@ -154,6 +157,12 @@ describe('public types', () => {
       expect([queuedAt, operation, jobId]).toBeDefined();
     };
     expectTypeOf(readDocument).parameter(0).toEqualTypeOf<DescribeJobExecutionResponse<Doc>>();
+  });
+
+  it('fromMqttClient - its port always has connection$ (docs/agent.md pipes it without a check)', () => {
+    expectTypeOf(api.fromMqttClient).returns.toEqualTypeOf<MqttClientPort>();
+    expectTypeOf<MqttClientPort['connection$']>().toEqualTypeOf<Observable<ConnectionState>>();
+    expectTypeOf<MqttPort['connection$']>().toEqualTypeOf<Observable<ConnectionState> | undefined>();
   });
 
   it('errors - literal names, structured fields and the isJobsError guard', () => {
