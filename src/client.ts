@@ -142,6 +142,11 @@ export function createJobsClient<D>(options: JobsClientOptions<D>): JobsClient<D
   if (!isThingName(thingName)) {
     throw new InvalidRequestError([`thingName: expected ThingName (1-128 of [a-zA-Z0-9:_-]), got ${show(thingName)}`]);
   }
+  // Typed, but a JavaScript caller may pass anything: fail here rather than with a TypeError at the first request.
+  const given: unknown = transport;
+  if (typeof given !== 'object' || given === null || !('request' in given) || typeof given.request !== 'function' || !('events' in given) || typeof given.events !== 'function') {
+    throw new InvalidRequestError([`transport: expected mqttTransport() or httpsTransport(), got ${show(given)}`]);
+  }
   const timeoutMs = options.timeoutMs ?? 10_000;
   // Node clamps timers above 2^31-1 ms to 1 ms: such a deadline would fire at once.
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2_147_483_647) {

@@ -30,6 +30,15 @@ describe('review fixes', () => {
     expect(() => createJobsClient(options)).toThrow(/callerStacks: expected a boolean/);
   });
 
+  it('client - a missing or wrong transport (from JavaScript) is an InvalidRequestError at creation, not a TypeError later', () => {
+    for (const transport of [undefined, null, {}, { request: () => undefined }, 'mqtt://x']) {
+      const options = { thingName: 'thing-A', transport: mqttTransport(createFakeMqttPort()) };
+      Reflect.set(options, 'transport', transport);
+      expect(() => createJobsClient(options)).toThrow(InvalidRequestError);
+      expect(() => createJobsClient(options)).toThrow(/transport: expected mqttTransport\(\) or httpsTransport\(\)/);
+    }
+  });
+
   it('client - callerStacks reaches the request pipeline: false takes no frames, the default does', async () => {
     const capture = jest.spyOn(Error, 'captureStackTrace');
     try {
