@@ -16,8 +16,8 @@
  *     npx tsx examples/https-poller.ts https://127.0.0.1:8443 thing-A 5
  */
 import { readFileSync } from 'node:fs';
-import { fromEvent, map, merge, takeUntil } from 'rxjs';
-import { createJobsClient, environmentCredentials, httpsTransport, isJobsError, type HttpsTransportOptions } from '../src';
+import { fromEvent, map, merge, retry, takeUntil, timer, type Observable } from 'rxjs';
+import { createJobsClient, environmentCredentials, httpsTransport, isJobsError, type HttpsTransportOptions, type JobsClient } from '../src';
 import { watchLines } from './watch';
 
 /**
@@ -42,6 +42,20 @@ export const httpsOptionsFromEnv = (endpoint: string, env: Readonly<Record<strin
   return { endpoint, tls };
 };
 
+/**
+ * The notification lines, and the streams subscribed again `retryMs` after a failure (after `failureLimit`
+ * polls in a row failed: the network is down, say), so an outage does not end the poller.
+ */
+export const pollerLines = (jobs: JobsClient, retryMs: number): Observable<string> =>
+  watchLines(jobs).pipe(
+    retry({
+      delay: (error: unknown) => {
+        console.error(`${isJobsError(error) ? `${error.name}: ${error.message}` : String(error)}; polling again in ${retryMs / 1000} s`);
+        return timer(retryMs);
+      },
+    }),
+  );
+
 if (require.main === module) {
   const [endpoint, thingName, seconds = '15'] = process.argv.slice(2);
   const pollSeconds = Number(seconds);
@@ -61,13 +75,13 @@ if (require.main === module) {
         return `${new Date().toISOString()} pending now in progress: ${list(inProgressJobs)}  queued: ${list(queuedJobs)}`;
       }),
     );
-    merge(watchLines(jobs), now$)
+    merge(pollerLines(jobs, pollSeconds * 1000), now$)
       .pipe(takeUntil(fromEvent(process, 'SIGINT')))
       .subscribe({
         next: (line) => {
           console.log(line);
         },
-        // A failed first query (bad credentials, wrong endpoint) ends the example; the streams retry by themselves.
+        // A failed first query (bad credentials, wrong endpoint) ends the example; the streams are retried.
         error: (error: unknown) => {
           console.error(isJobsError(error) ? `${error.name}: ${error.message}` : error);
           process.exitCode = 1;

@@ -153,11 +153,9 @@ export const runJobs = (client: JobsClient, options: RunJobsOptions): Observable
       // Notifications published while the failed stream was being subscribed again are lost: look once it listens.
       nextErrors.pipe(mergeMap(() => timer(2 * resubscribeDelayMs, scheduler))),
     );
-    const work = merge(
-      nextErrors,
-      undecoded.pipe(map((error): RunnerEvent => ({ kind: 'error', error }))),
-      wakes.pipe(drainOnWake(() => drainQueue(context, take))),
-    );
-    return concat(recovered, replay, resume, work);
+    const work = merge(nextErrors, wakes.pipe(drainOnWake(() => drainQueue(context, take))));
+    // Reported from the start, also while a journaled execution is resumed (before `work` subscribes).
+    const reported = undecoded.pipe(map((error): RunnerEvent => ({ kind: 'error', error })));
+    return merge(reported, concat(recovered, replay, resume, work));
   });
 };

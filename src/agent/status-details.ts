@@ -175,7 +175,8 @@ export const createStatusDetailsEncoder = (options: StatusDetailsOptions = {}): 
     const kept: { raw: string; key: string; value: string; bytes: number }[] = [];
     for (const { raw, key, value } of entries) {
       const reason = ((): DroppedReason | undefined => {
-        if (key.length === 0) return 'invalid-key';
+        // "__proto__" is refused by the StatusDetails codec (a reply echoing it could not be decoded).
+        if (key.length === 0 || key === '__proto__') return 'invalid-key';
         if (key === droppedKey) return 'reserved-key';
         if (key !== raw && claimed.has(key)) return 'duplicate-key';
         return undefined;

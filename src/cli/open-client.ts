@@ -37,7 +37,6 @@ const openMqtt = async (settings: ConnectionSettings, options: OpenJobsClientOpt
     reconnectPeriodMs: options.reconnectPeriodMs ?? 5_000,
   });
   const port = fromMqttClient(mqtt);
-  const transport = mqttTransport(port, options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs });
   // connectMqtt resolved on the first CONNACK, before the port watched: every `up` seen here is a reconnect.
   const connection$ = port.connection$;
   const reconnected$ = new Observable<void>((subscriber) =>
@@ -56,7 +55,9 @@ const openMqtt = async (settings: ConnectionSettings, options: OpenJobsClientOpt
       () => undefined,
       () => undefined,
     ));
+  // Options are checked here, after the connection is up: a bad one must still close it.
   try {
+    const transport = mqttTransport(port, options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs });
     return { client: createJobsClient({ thingName: settings.thingName, transport, timeoutMs: settings.timeoutMs }), reconnected$, close };
   } catch (error) {
     await close();

@@ -53,9 +53,11 @@ export const report = (errors: t.Errors): string[] => {
 
 /** Validates a caller's request and returns it with its wire form; throws {@link InvalidRequestError}. */
 export const encodeRequest = <A, O>(codec: t.Type<A, O>, request: unknown, operation: OperationName): { value: A; wire: O } => {
-  // A JavaScript caller's object made by JSON.parse may hold the key (see parseJson). Requests nest two deep
-  // (statusDetails); anything deeper fails the codec anyway.
-  if (holdsProtoKey(request, 3)) throw new InvalidRequestError([`(root): the key "${protoKey}" is refused`], { operation });
+  // A JavaScript caller's object made by JSON.parse may hold the key at the top, where io-ts copies the request
+  // (see refusedProtoKey). Inside statusDetails the StatusDetails codec refuses it.
+  if (typeof request === 'object' && request !== null && Object.prototype.hasOwnProperty.call(request, protoKey)) {
+    throw new InvalidRequestError([refusedProtoKey], { operation });
+  }
   const result = codec.decode(request);
   if (isLeft(result)) throw new InvalidRequestError(report(result.left), { operation });
   return { value: result.right, wire: codec.encode(result.right) };
@@ -76,43 +78,45 @@ export const decodePayload = <A>(codec: t.Decoder<unknown, A>, value: unknown, s
   return result.right;
 };
 
-/** The outcome of {@link parseJson}. */
-export type Parsed = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string };
+/**
+ * The outcome of {@link parseJson}; `protoKey` when the text holds a `"__proto__"` key somewhere (see
+ * {@link refusedProtoKey}).
+ */
+export type Parsed = { readonly ok: true; readonly value: unknown; readonly protoKey?: true } | { readonly ok: false; readonly message: string };
 
 const protoKey = '__proto__';
 
-/** Thrown by {@link refuseProtoKey} to stop the parse. */
-class ProtoKeyError extends Error {}
-
-const refuseProtoKey = (key: string, value: unknown): unknown => {
-  if (key === protoKey) throw new ProtoKeyError(`the key "${protoKey}" is refused`);
-  return value;
-};
+/**
+ * Why a payload holding a `"__proto__"` key is refused by the decoders below: JSON.parse keeps it as an own
+ * key, but io-ts copies a changed object with `Object.assign`, which makes it the copy's prototype, and fields
+ * hidden in it would then pass unchecked (a job document your codec never saw, say).
+ */
+export const refusedProtoKey = `(root): the key "${protoKey}" is refused (io-ts would turn it into a prototype)`;
 
 /**
- * Parses JSON text without throwing. A `"__proto__"` key is refused: JSON.parse keeps it as an own key, but
- * io-ts copies a changed object with `Object.assign`, which makes it the copy's prototype, and its fields
- * would then pass unchecked. The reviver that looks for it runs only when the text could hold it (spelled
- * out, or behind a `\u` escape), so ordinary payloads parse at JSON.parse's speed.
+ * Parses JSON text without throwing, and notes a `"__proto__"` key. Only the decoders of untrusted payloads
+ * refuse it; the journal and the emulator read their JSON as it is. The reviver that looks for the key runs
+ * only when the text could hold it (spelled out, or behind a `\u` escape), so ordinary payloads parse at
+ * JSON.parse's speed.
  */
 export const parseJson = (text: string): Parsed => {
   try {
-    const value: unknown = text.includes(protoKey) || text.includes('\\u') ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
-    return { ok: true, value };
+    if (!text.includes(protoKey) && !text.includes('\\u')) return { ok: true, value: JSON.parse(text) };
+    const seen = { protoKey: false };
+    const value: unknown = JSON.parse(text, (key: string, inner: unknown): unknown => {
+      if (key === protoKey) seen.protoKey = true;
+      return inner;
+    });
+    return seen.protoKey ? { ok: true, value, protoKey: true } : { ok: true, value };
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : 'invalid JSON' };
   }
 };
 
-const holdsProtoKey = (value: unknown, depth: number): boolean => {
-  if (typeof value !== 'object' || value === null || depth === 0) return false;
-  if (Object.prototype.hasOwnProperty.call(value, protoKey)) return true;
-  return Object.values(value).some((inner) => holdsProtoKey(inner, depth - 1));
-};
-
 /** Decodes an already parsed payload; throws {@link DecodeError} if it was not JSON or fails `codec`. */
 export const decodeParsed = <A>(codec: t.Decoder<unknown, A>, body: Parsed, source: PayloadSource): A => {
   if (!body.ok) throw new DecodeError({ ...source, codec: codec.name, issues: [`(root): not JSON: ${body.message}`] });
+  if (body.protoKey === true) throw new DecodeError({ ...source, codec: codec.name, issues: [refusedProtoKey] });
   return decodePayload(codec, body.value, source);
 };
 
@@ -121,7 +125,7 @@ export const decodeParsed = <A>(codec: t.Decoder<unknown, A>, body: Parsed, sour
  * reply that decodes costs no allocation for it.
  */
 export const decodeReply = <A>(codec: t.Decoder<unknown, A>, body: Parsed, source: () => PayloadSource): A => {
-  if (!body.ok) return decodeParsed(codec, body, source());
+  if (!body.ok || body.protoKey === true) return decodeParsed(codec, body, source());
   const result = codec.decode(body.value);
   if (isLeft(result)) throw new DecodeError({ ...source(), codec: codec.name, issues: report(result.left) });
   return result.right;

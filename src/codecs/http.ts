@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { parseJson } from './decode';
+import { parseJson, refusedProtoKey } from './decode';
 import type { DocumentCodec } from './job-execution';
 
 /**
@@ -15,7 +15,8 @@ export const JsonFromString = new t.Type<unknown, string, unknown>(
     if (typeof u !== 'string') return t.failure(u, c, 'expected a JSON string');
     if (u.length > 32_768) return t.failure(u, c, 'job document longer than 32768 characters');
     const parsed = parseJson(u);
-    return parsed.ok ? t.success(parsed.value) : t.failure(u, c, `not JSON: ${parsed.message}`);
+    if (!parsed.ok) return t.failure(u, c, `not JSON: ${parsed.message}`);
+    return parsed.protoKey === true ? t.failure(u, c, refusedProtoKey) : t.success(parsed.value);
   },
   (value) => JSON.stringify(value),
 );

@@ -118,15 +118,17 @@ const classOf = (u: object): string => {
  */
 export const StatusDetails = new t.Type<Record<string, string>, Record<string, string>, unknown>(
   'StatusDetails',
-  (u): u is Record<string, string> => isPlainObject(u) && DetailsValues.is(u) && Object.keys(u).every((key) => detailsKeyPattern.test(key)),
+  (u): u is Record<string, string> => isPlainObject(u) && DetailsValues.is(u) && Object.keys(u).every((key) => detailsKeyPattern.test(key) && key !== '__proto__'),
   (u, c) => {
     if (typeof u === 'object' && u !== null && !isPlainObject(u)) return t.failure(u, c, `expected a plain object of strings, got ${classOf(u)}`);
     const values = DetailsValues.validate(u, c);
     if (values._tag === 'Left') return values;
-    const bad = Object.keys(values.right).filter((key) => !detailsKeyPattern.test(key));
+    // "__proto__" fits the pattern, and AWS may take it, but a reply echoing it back would be refused by our
+    // decoders (io-ts would turn it into a prototype): refused here, before it is sent.
+    const bad = Object.keys(values.right).filter((key) => !detailsKeyPattern.test(key) || key === '__proto__');
     return bad.length === 0
       ? values
-      : t.failures(bad.map((key) => ({ value: key, context: t.appendContext(c, key, StatusDetailsKey, key), message: `${JSON.stringify(key)} is not a valid key (1-128 of [a-zA-Z0-9:_-])` })));
+      : t.failures(bad.map((key) => ({ value: key, context: t.appendContext(c, key, StatusDetailsKey, key), message: `${JSON.stringify(key)} is not a valid key (1-128 of [a-zA-Z0-9:_-], not "__proto__")` })));
   },
   (details) => details,
 );

@@ -314,4 +314,18 @@ describe('journal: executions told apart by queuedAt', () => {
     expect(again.completedAs(jobId, 1, new Date('2026-11-27T01:00:02.000Z'))).toBeUndefined();
     expect(() => again.begin({ jobId, executionNumber: 1, versionNumber: 1, handler: 'h', queuedAt: new Date('2026-11-27T01:05:00Z') })).not.toThrow();
   });
+
+  // Found by review: parseJson once refused a "__proto__" key everywhere, so a journal the library wrote
+  // itself (a handler's checkpoint or details from JSON.parse) read back as corrupt, and was started empty.
+  // (Outbox details never hold the key: the runner's statusDetails encoder drops it, as the codec refuses it.)
+  it('journal - a "__proto__" key in a checkpoint reads back as written', () => {
+    const { journal } = openJournal(path, options());
+    const checkpoint: unknown = JSON.parse('{"settings":{"__proto__":{"a":1}}}');
+    journal.begin({ ...begin, checkpoint });
+    journal.complete({ jobId: jobB, executionNumber: 1, status: 'SUCCEEDED' }, { jobId: jobB, executionNumber: 1, status: 'SUCCEEDED', statusDetails: { result: 'ok' } });
+    const reopened = openJournal(path, options());
+    expect(reopened.recovered).toBeUndefined();
+    expect(JSON.stringify(reopened.journal.running?.checkpoint)).toBe('{"settings":{"__proto__":{"a":1}}}');
+    expect(reopened.journal.outbox).toHaveLength(1);
+  });
 });

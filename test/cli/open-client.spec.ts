@@ -28,6 +28,27 @@ describe('openJobsClient', () => {
     }
   });
 
+  // Found by review: mqttTransport() checks lingerMs, and it threw after the connection was up, outside the
+  // close-on-failure path: the caller never got close() and the client kept reconnecting.
+  it('open client - a bad lingerMs rejects and leaves no MQTT connection open', async () => {
+    const emu = await startEmulator();
+    try {
+      const thing = freshThing('linger');
+      const outcome = await openJobsClient(resolveConnection({ endpoint: emu.mqttUrl, thing }, io()), { lingerMs: 1.5 }).then(
+        async (opened) => {
+          await opened.close();
+          return 'opened';
+        },
+        (error: unknown) => (error instanceof Error ? error.name : String(error)),
+      );
+      expect(outcome).toBe('InvalidRequestError');
+      // Closed before the rejection: nothing is left to drop.
+      expect(emu.faults.disconnect(thing)).toBe(0);
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('open client - over HTTP(S) the client works, reconnected$ never emits and completes on close', async () => {
     const emu = await startEmulator();
     try {
