@@ -30,6 +30,22 @@ describe('runJobs on the emulator', () => {
     await harness.close();
   });
 
+  // Found by review: details holding a "__proto__" key (from JSON.parse in a handler) made the SUCCEEDED
+  // update an InvalidRequestError, which the runner dropped: the service kept the execution IN_PROGRESS.
+  it('run jobs - details with a "__proto__" key (from JSON.parse): the key is dropped and SUCCEEDED reaches the service', async () => {
+    harness.addJob('job-1', { operation: 'x' });
+    const details: unknown = JSON.parse('{"result":"ok","__proto__":"from-child"}');
+    const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+    if (!isRecord(details)) throw new Error('not an object');
+    const runner = harness.start({ handlers: [{ name: 'h', match: anyDocument, run: () => of(succeeded(details)) }] });
+    const event = await runner.waitFor((e) => e.kind === 'succeeded' || e.kind === 'error' || e.kind === 'failed', 3000);
+    expect(event.kind).toBe('succeeded');
+    // The service has it once the runner says `reported`.
+    await runner.waitFor((e) => e.kind === 'reported' || e.kind === 'error', 3000);
+    expect(harness.status('job-1').status).toBe('SUCCEEDED');
+    expect(harness.status('job-1').statusDetails).toEqual({ result: 'ok' });
+  });
+
   it('run jobs - runs a job to SUCCEEDED with its progress and final details', async () => {
     harness.addJob('job-1', { operation: 'install', version: '2.0.1' });
     const runner = harness.start({ handlers: [install] });
