@@ -1,6 +1,6 @@
 import https from 'node:https';
 import * as t from 'io-ts';
-import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, map, of, share, tap, throwError, timeout } from '../rx';
+import { type Observable, type SchedulerLike, type Subscription, asyncScheduler, catchError, defer, map, of, share, tap, throwError, timeout } from '../rx';
 import { DecodeError, InvalidRequestError, TransportError } from '../errors';
 import { decodeParsed, parseJson } from '../codecs/decode';
 import { HttpErrorBody } from '../codecs/http';
@@ -14,10 +14,19 @@ import type { Credentials } from './sigv4';
  * (../shared/spec/aws-iot-connection.md §11).
  */
 
+// Typed, but a JavaScript caller may pass anything: refused here, not as a TypeError from the signer later.
 const checkKeys = (credentials: Credentials, where: string): void => {
-  const issues = (['accessKeyId', 'secretAccessKey'] as const).filter((k) => credentials[k] === '').map((k) => `${where}${k}: must not be empty`);
+  const given: unknown = credentials;
+  const field = (key: string): unknown => (typeof given === 'object' && given !== null ? Reflect.get(given, key) : undefined);
+  const issues = [
+    ...['accessKeyId', 'secretAccessKey'].filter((key) => typeof field(key) !== 'string' || field(key) === '').map((key) => `${where}${key}: must be a non-empty string`),
+    ...(field('sessionToken') === undefined || typeof field('sessionToken') === 'string' ? [] : [`${where}sessionToken: must be a string`]),
+  ];
   if (issues.length > 0) throw new InvalidRequestError(issues);
 };
+
+/** Node runs a timer of 2^31 ms or more after 1 ms. */
+const maxTimerMs = 2_147_483_647;
 
 /**
  * Always the same credentials. Errors: throws InvalidRequestError at once when a key is empty.
@@ -109,14 +118,18 @@ const readCredentials = (response: HttpResponse): Credentials => {
   if (response.status !== 200) {
     const body = parsed.ok && HttpErrorBody.is(parsed.value) ? parsed.value : {};
     const type = headerValue(response.headers, 'x-amzn-errortype')?.split(':')[0];
-    const message = body.message ?? body.Message ?? response.text.slice(0, 200);
+    // Never the body itself: a proxy's odd status may come with the credentials in it.
+    const message = body.message ?? body.Message ?? '(no message)';
     throw new TransportError(`the credentials provider answered ${response.status}${type === undefined ? '' : ` ${type}`}: ${message}`, { httpStatus: response.status });
   }
   try {
     return decodeParsed(IotCredentialsResponse, parsed, { payload: response.text }).credentials;
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
-    throw new TransportError(`the credentials provider's reply is unreadable: ${error.issues.join('; ')}`, { httpStatus: response.status, cause: error });
+    // The DecodeError carries the raw body and each issue the value it saw: secrets, both. Only the paths and
+    // what was expected go out, and no cause.
+    const where = error.issues.map((issue) => issue.replace(/, got .*$/su, ''));
+    throw new TransportError(`the credentials provider's reply is unreadable: ${where.join('; ')}`, { httpStatus: response.status });
   }
 };
 
@@ -132,9 +145,10 @@ const endpointUrl = (endpoint: string): URL | undefined => {
 /**
  * Temporary credentials from the AWS IoT credentials provider: `GET /role-aliases/{alias}/credentials`
  * over mutual TLS with the device certificate. Cached: fetched on first use, fetched again at 80 % of their
- * lifetime (at least 5 minutes before the expiry); concurrent callers share one request; while a refresh
- * fails, the old credentials are used until 30 s before they expire, and the next attempt waits
- * `retryAfterMs`. Errors: throws InvalidRequestError for bad options; the provider errors with
+ * lifetime (at least 5 minutes before the expiry) in the background, while callers go on with the held ones;
+ * concurrent callers share one request; while a refresh fails, the old credentials are used until 30 s
+ * before they expire, and the next attempt waits `retryAfterMs`. `timeoutMs` (default 10 000) and
+ * `retryAfterMs` (default 30 000) are integers 1–2147483647. Errors: throws InvalidRequestError for bad options; the provider errors with
  * TransportError (`httpStatus` set for an HTTP refusal, e.g. 403 for a certificate not allowed the role
  * alias) when it has no valid credentials to give.
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/authorizing-direct-aws.html
@@ -149,6 +163,9 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
     ...(origin === undefined ? [`endpoint: expected a host name or an https:// URL, got ${JSON.stringify(options.endpoint)}`] : []),
     ...(/^[\w=,@-]{1,128}$/.test(roleAlias) ? [] : [`roleAlias: expected 1-128 of [A-Za-z0-9_=,@-], got ${JSON.stringify(roleAlias)}`]),
     ...(thingName === undefined || isThingName(thingName) ? [] : [`thingName: expected 1-128 of [a-zA-Z0-9:_-], got ${JSON.stringify(thingName)}`]),
+    ...Object.entries({ timeoutMs, retryAfterMs })
+      .filter(([, value]) => !Number.isInteger(value) || value < 1 || value > maxTimerMs)
+      .map(([name, value]) => `${name}: expected an integer 1-${maxTimerMs}, got ${String(value)}`),
   ];
   if (issues.length > 0 || origin === undefined) throw new InvalidRequestError(issues);
   const ca = options.ca === undefined || typeof options.ca === 'string' || Buffer.isBuffer(options.ca) ? options.ca : [...options.ca];
@@ -167,16 +184,23 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
     }),
     share(),
   );
+  const refreshed$ = refresh$.pipe(
+    catchError((error: unknown) => {
+      retryAt = scheduler.now() + retryAfterMs;
+      const still = usable();
+      return still === undefined ? throwError(() => error) : of(still.credentials);
+    }),
+  );
+  // A refresh started while the held credentials are still good runs on its own: no request waits for it
+  // (a provider that hangs must not fail requests that have valid credentials).
+  let background: Subscription | undefined;
   return () =>
     defer(() => {
       const held = usable();
-      if (held !== undefined && (scheduler.now() < held.refreshAt || scheduler.now() < retryAt)) return of(held.credentials);
-      return refresh$.pipe(
-        catchError((error: unknown) => {
-          retryAt = scheduler.now() + retryAfterMs;
-          const still = usable();
-          return still === undefined ? throwError(() => error) : of(still.credentials);
-        }),
-      );
+      if (held === undefined) return refreshed$;
+      if (scheduler.now() >= held.refreshAt && scheduler.now() >= retryAt && (background === undefined || background.closed)) {
+        background = refreshed$.subscribe({ error: () => undefined });
+      }
+      return of(held.credentials);
     });
 };

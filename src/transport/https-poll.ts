@@ -163,7 +163,7 @@ export const pollEvent = (event: EventName, options: PollOptions): Observable<Ev
         pause = intervalMs;
         failures = 0;
       } else if (tick.kind === 'throttled') {
-        pause = Math.min(pause * 2, maxIntervalMs);
+        pause = Math.max(intervalMs, Math.min(pause * 2, maxIntervalMs));
       } else {
         failures += 1;
         if (failures >= failureLimit) {

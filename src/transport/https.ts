@@ -176,12 +176,20 @@ const resolve = (options: HttpsTransportOptions): Resolved => {
   const region = options.region ?? (origin === undefined ? undefined : regionOf(origin.hostname));
   if (credentials !== undefined && region === undefined) issues.push(`region: not given, and the endpoint ${origin?.hostname ?? ''} names none`);
   const { pollIntervalMs, maxPollIntervalMs, pollFailureLimit, pollTimeoutMs } = options;
-  for (const [name, value] of Object.entries({ pollIntervalMs, maxPollIntervalMs, pollFailureLimit, pollTimeoutMs })) {
-    if (value !== undefined && !(Number.isFinite(value) && value > 0)) issues.push(`${name}: expected a positive number, got ${String(value)}`);
+  // Node runs a timer of 2^31 ms or more after 1 ms.
+  for (const [name, value] of Object.entries({ pollIntervalMs, maxPollIntervalMs, pollTimeoutMs })) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= 2_147_483_647)) issues.push(`${name}: expected an integer 1-2147483647 (ms), got ${String(value)}`);
+  }
+  if (pollFailureLimit !== undefined && !(Number.isInteger(pollFailureLimit) && pollFailureLimit >= 1)) issues.push(`pollFailureLimit: expected a positive integer, got ${String(pollFailureLimit)}`);
+  // Throttling must never make polling faster.
+  if (maxPollIntervalMs !== undefined && maxPollIntervalMs < (pollIntervalMs ?? defaultPollIntervalMs)) {
+    issues.push(`maxPollIntervalMs: expected at least pollIntervalMs (${String(pollIntervalMs ?? defaultPollIntervalMs)}), got ${String(maxPollIntervalMs)}`);
   }
   if (issues.length > 0 || origin === undefined) throw new InvalidRequestError(issues);
-  // AWS serves device-certificate HTTPS on 8443 (443 lacks the ALPN it would need).
-  if (origin.port === '' && origin.protocol === 'https:' && deviceCertificate && credentials === undefined) origin.port = '8443';
+  // AWS serves device-certificate HTTPS on 8443 (443 lacks the ALPN it would need), unless a port is given:
+  // URL drops a default :443, so the text is asked.
+  const portGiven = /^(?:https?:\/\/)?(?:\[[^\]]*\]|[^/:?#]*):\d+/iu.test(options.endpoint);
+  if (!portGiven && origin.protocol === 'https:' && deviceCertificate && credentials === undefined) origin.port = '8443';
   const ca = tls.ca === undefined || typeof tls.ca === 'string' || Buffer.isBuffer(tls.ca) ? tls.ca : [...tls.ca];
   const agentOptions = {
     keepAlive: true,
@@ -197,6 +205,9 @@ const resolve = (options: HttpsTransportOptions): Resolved => {
     ...(credentials === undefined ? {} : { credentials: typeof credentials === 'function' ? credentials : staticCredentials(credentials) }),
   };
 };
+
+/** The pause between polls by default: a minute. */
+const defaultPollIntervalMs = 60_000;
 
 const credentialsFailure = (error: unknown): TransportError | Error =>
   isJobsError(error) ? error : new TransportError(`cannot get credentials: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -221,7 +232,7 @@ const credentialsFailure = (error: unknown): TransportError | Error =>
 export const httpsTransport = (options: HttpsTransportOptions): JobsTransport => {
   const { origin, region, credentials, agent } = resolve(options);
   const scheduler = options.scheduler ?? asyncScheduler;
-  const pollIntervalMs = options.pollIntervalMs ?? 60_000;
+  const pollIntervalMs = options.pollIntervalMs ?? defaultPollIntervalMs;
   const events = new Map<string, Observable<EventMessage>>();
 
   const request = (call: Call): Observable<Reply> =>
@@ -239,8 +250,9 @@ export const httpsTransport = (options: HttpsTransportOptions): JobsTransport =>
           : defer(() => credentials()).pipe(
               take(1),
               throwIfEmpty(() => new TransportError('the credentials provider gave no credentials', { operation: call.operation })),
-              catchError((error: unknown) => throwError(() => credentialsFailure(error))),
               mergeMap((keys) => from(signRequest({ method, path, query, headers: base, ...(body === undefined ? {} : { body }) }, { credentials: keys, region, service: 'iot-jobs-data', now: scheduler.now() }))),
+              // After the signing too: credentials a provider made up (no secret, say) fail there, untyped.
+              catchError((error: unknown) => throwError(() => credentialsFailure(error))),
               map((signed): Record<string, string> => ({ ...base, ...signed })),
             );
       return headers$.pipe(
@@ -262,7 +274,7 @@ export const httpsTransport = (options: HttpsTransportOptions): JobsTransport =>
         scheduler,
         newToken: randomToken,
         intervalMs: pollIntervalMs,
-        maxIntervalMs: options.maxPollIntervalMs ?? 16 * pollIntervalMs,
+        maxIntervalMs: options.maxPollIntervalMs ?? Math.min(16 * pollIntervalMs, 2_147_483_647),
         failureLimit: options.pollFailureLimit ?? 5,
         timeoutMs: options.pollTimeoutMs ?? 10_000,
       }).pipe(share());

@@ -87,9 +87,9 @@ describe('https routes and options', () => {
     expect(issuesOf({ endpoint: 'data.jobs.iot.eu-west-1.amazonaws.com', tls: { cert: 'c' }, pollIntervalMs: 0, pollFailureLimit: Number.NaN })).toEqual([
       'credentials: give SigV4 credentials, or tls.cert and tls.key for device-certificate mode',
       'tls: cert and key go together',
-      'pollIntervalMs: expected a positive number, got 0',
-      'pollFailureLimit: expected a positive number, got NaN',
+      'pollIntervalMs: expected an integer 1-2147483647 (ms), got 0',
+      'pollFailureLimit: expected a positive integer, got NaN',
     ]);
-    expect(issuesOf({ endpoint: 'data.jobs.iot.eu-west-1.amazonaws.com', credentials: { accessKeyId: '', secretAccessKey: 's' } })).toEqual(['credentials.accessKeyId: must not be empty']);
+    expect(issuesOf({ endpoint: 'data.jobs.iot.eu-west-1.amazonaws.com', credentials: { accessKeyId: '', secretAccessKey: 's' } })).toEqual(['credentials.accessKeyId: must be a non-empty string']);
   });
 });

@@ -1,0 +1,68 @@
+// Found by review: timer options of 2^31 ms or more fired at once; an explicit :443 became 8443.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { createJobsClient } from '../../src';
+import { issueDeviceCertificate } from '../../src/emulator/tls';
+import { iotCredentialsProvider } from '../../src/transport/credentials';
+import { httpsTransport } from '../../src/transport/https';
+import { replyJson, startTestServer, type TestServer } from '../helpers/http-server';
+import { thing } from '../helpers/names';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('transport and provider options', () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('device-certificate mode keeps an explicit :443 in the endpoint URL', async () => {
+    const transport = httpsTransport({ endpoint: 'https://localhost:443', tls: { cert: 'c', key: 'k' } });
+    const error = await firstValueFrom(
+      transport.request({ operation: 'getPendingJobExecutions', thingName: thing('thing-A'), clientToken: 't', payload: {} }).pipe(take(1), toArray()),
+    ).catch((e: unknown) => e);
+    expect(String(error)).not.toContain('localhost:8443');
+  });
+
+  it('pollIntervalMs beyond 2^31-1 ms is refused (or honoured), never a poll every millisecond', async () => {
+    server = await startTestServer((_r, res) => replyJson(res, 200, { inProgressJobs: [], queuedJobs: [] }));
+    const make = () => httpsTransport({ endpoint: server?.url ?? '', region: 'us-east-1', credentials: { accessKeyId: 'A', secretAccessKey: 'S' }, pollIntervalMs: 2 ** 31 });
+    let transport: ReturnType<typeof make>;
+    try {
+      transport = make();
+    } catch (error) {
+      expect(error).toMatchObject({ name: 'InvalidRequestError' });
+      return;
+    }
+    const sub = createJobsClient({ thingName: 'thing-A', transport }).jobExecutionsChanged().subscribe({ error: () => undefined });
+    await sleep(200);
+    sub.unsubscribe();
+    expect(server.requests.length).toBeLessThanOrEqual(1);
+  });
+
+  it('iotCredentialsProvider timeoutMs beyond 2^31-1 ms is refused (or honoured), never a timeout at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'review-opt-'));
+    try {
+      const device = issueDeviceCertificate(dir, 'thing-A');
+      const read = (n: string) => readFileSync(join(dir, n), 'utf8');
+      const ca = read('ca.crt');
+      server = await startTestServer(
+        (_r, res) => replyJson(res, 200, { credentials: { accessKeyId: 'ASIA1', secretAccessKey: 's', sessionToken: 't', expiration: new Date(Date.now() + 3_600_000).toISOString() } }),
+        { cert: read('server.crt'), key: read('server.key'), clientCa: ca },
+      );
+      let get: ReturnType<typeof iotCredentialsProvider>;
+      try {
+        get = iotCredentialsProvider({ endpoint: server.url, roleAlias: 'alias', ...device, ca, timeoutMs: 2 ** 31 });
+      } catch (error) {
+        expect(error).toMatchObject({ name: 'InvalidRequestError' });
+        return;
+      }
+      await expect(firstValueFrom(get())).resolves.toMatchObject({ accessKeyId: 'ASIA1' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
