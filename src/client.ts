@@ -70,7 +70,8 @@ export interface JobsClient<D = unknown> {
   readonly describeJobExecution: Operation<D, 'describeJobExecution'>;
   /**
    * Reports an execution's status (IN_PROGRESS, SUCCEEDED, FAILED or REJECTED) and details. With
-   * `expectedVersion`, a stale version is rejected with code `VersionMismatch`.
+   * `expectedVersion`, a stale version is rejected with code `VersionMismatch` (over HTTPS the service's 409
+   * cannot tell it apart: code `InvalidStateTransition`, docs/decisions/0006).
    * @see https://docs.aws.amazon.com/iot/latest/apireference/API_iot-jobs-data_UpdateJobExecution.html
    * @example
    * await firstValueFrom(jobs.updateJobExecution({ jobId, status: 'SUCCEEDED', statusDetails: { result: 'ok' } }));

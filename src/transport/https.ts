@@ -30,10 +30,15 @@ export interface HttpsTlsOptions {
 export interface HttpsTransportOptions {
   /**
    * The Jobs data endpoint: `data.jobs.iot.<region>.amazonaws.com`, the account's `iot:Jobs` endpoint
-   * (`<prefix>.jobs.iot.<region>.amazonaws.com`), or a URL (`https://host:port`, `http://` for the emulator).
-   * Port: 443, or 8443 in device-certificate mode.
+   * (`<prefix>.jobs.iot.<region>.amazonaws.com`), or a URL (`https://host:port`; `http://` only to a loopback
+   * host, such as the emulator, unless `allowPlainHttp`). Port: 443, or 8443 in device-certificate mode.
    */
   readonly endpoint: string;
+  /**
+   * Allow an `http://` endpoint on a host other than loopback (an emulator on another machine). Off by
+   * default: signatures and session tokens would cross the network in clear.
+   */
+  readonly allowPlainHttp?: boolean;
   /** Region of the SigV4 scope. Default: read from the endpoint host; required for other hosts. */
   readonly region?: string;
   /** SigV4 credentials (signing name `iot-jobs-data`): fixed keys or a provider, e.g. `iotCredentialsProvider()`. */
@@ -158,6 +163,10 @@ interface Resolved {
   readonly agent: http.Agent;
 }
 
+// 127.0.0.0/8, ::1 and localhost: plain HTTP there never leaves the machine.
+const isLoopback = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/u.test(hostname);
+
 const resolve = (options: HttpsTransportOptions): Resolved => {
   const { credentials, tls = {} } = options;
   const deviceCertificate = tls.cert !== undefined && tls.key !== undefined;
@@ -170,6 +179,8 @@ const resolve = (options: HttpsTransportOptions): Resolved => {
   const issues: string[] = [];
   if (origin === undefined || (origin.protocol !== 'https:' && origin.protocol !== 'http:')) {
     issues.push(`endpoint: expected a host name or an https:// URL, got ${JSON.stringify(options.endpoint)}`);
+  } else if (origin.protocol === 'http:' && options.allowPlainHttp !== true && !isLoopback(origin.hostname)) {
+    issues.push(`endpoint: http:// only to a loopback host (or with allowPlainHttp: true), got ${JSON.stringify(options.endpoint)}`);
   }
   if (credentials === undefined && !deviceCertificate) issues.push('credentials: give SigV4 credentials, or tls.cert and tls.key for device-certificate mode');
   if ((tls.cert === undefined) !== (tls.key === undefined)) issues.push('tls: cert and key go together');
@@ -194,6 +205,8 @@ const resolve = (options: HttpsTransportOptions): Resolved => {
   const agentOptions = {
     keepAlive: true,
     ...options.agent,
+    // TLS is always verified, whatever the agent options say.
+    rejectUnauthorized: true,
     ...(tls.cert === undefined ? {} : { cert: tls.cert }),
     ...(tls.key === undefined ? {} : { key: tls.key }),
     ...(ca === undefined ? {} : { ca }),

@@ -66,3 +66,18 @@ describe('transport and provider options', () => {
     }
   });
 });
+
+// Found by review: http:// was taken for any host, so signatures and session tokens could cross a network in
+// clear; TLS must be verified whatever the agent options say.
+describe('plain HTTP', () => {
+  const keys = { region: 'us-east-1', credentials: { accessKeyId: 'A', secretAccessKey: 'S' } };
+
+  it.each(['http://192.168.1.20:8080', 'http://example.com', 'http://10.0.0.1'])('refuses %s unless allowPlainHttp', (endpoint) => {
+    expect(() => httpsTransport({ endpoint, ...keys })).toThrow(/endpoint: http:\/\/ only to a loopback host/);
+    expect(() => httpsTransport({ endpoint, ...keys, allowPlainHttp: true })).not.toThrow();
+  });
+
+  it.each(['http://127.0.0.1:8080', 'http://localhost:8080', 'http://[::1]:8080', 'http://127.1.2.3'])('takes the loopback host %s', (endpoint) => {
+    expect(() => httpsTransport({ endpoint, ...keys })).not.toThrow();
+  });
+});
