@@ -74,6 +74,10 @@ const parseEndpoint = (picked: Picked): { url: URL; protocol: 'mqtt' | 'https' }
     throw new ConfigError(`${picked.from}: not a URL; expected one such as mqtts://host:8883 or https://host`);
   }
   if (url.username !== '' || url.password !== '') throw new ConfigError(`${picked.from}: a user name or password in the URL is not supported (and would show in ps)`);
+  // The transports use the host and port only: a path or query would be dropped without a word.
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(`${picked.from}: a path, query or fragment in the endpoint is not supported; give scheme://host[:port]`);
+  }
   if (url.protocol === 'mqtt:' || url.protocol === 'mqtts:') return { url, protocol: 'mqtt' };
   if (url.protocol === 'https:') return { url, protocol: 'https' };
   if (url.protocol === 'http:') {
@@ -162,6 +166,10 @@ export const resolveConnection = (flags: ConnectionFlags, io: Pick<CliIo, 'env' 
   if (credentialsEndpoint !== undefined || roleAlias !== undefined) {
     if (credentialsEndpoint === undefined || roleAlias === undefined) throw new ConfigError(`${(credentialsEndpoint ?? roleAlias)?.from ?? ''}: --credentials-endpoint and --role-alias go together`);
     if (cert === undefined || key === undefined) throw new ConfigError(`${credentialsEndpoint.from}: the credentials provider needs the device certificate (--cert and --key)`);
+    // As for --endpoint: a password in the URL would show in ps, and in --verbose's connecting line.
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/iu.test(credentialsEndpoint.value)) {
+      throw new ConfigError(`${credentialsEndpoint.from}: a user name or password in the URL is not supported (and would show in ps)`);
+    }
     const provider = iotCredentialsProvider({ endpoint: credentialsEndpoint.value, roleAlias: roleAlias.value, thingName: thing.value, cert, key, ...(ca === undefined ? {} : { ca }), timeoutMs });
     credentials = { credentials: provider, source: `role alias ${roleAlias.value} from ${credentialsEndpoint.value}` };
   } else {

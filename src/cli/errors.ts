@@ -33,10 +33,15 @@ const headline = (error: Error): string => {
   return `${error.name}: ${error.message}`;
 };
 
+/** `text` on one line, with control characters escaped (a message may quote what a broker or a user sent). */
+export const oneLine = (text: string): string =>
+  text.replace(/\r?\n\s*/gu, ' ').replace(/\p{Cc}/gu, (ch) => `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+
 /** The error as the CLI prints it: `iot-jobs: Name: message`, one line; with `verbose`, the stack after it. */
 export const formatError = (error: unknown, verbose: boolean): string => {
-  if (!isErrorLike(error)) return `iot-jobs: ${String(error)}\n`;
-  const line = `iot-jobs: ${headline(error).replace(/\r?\n/g, ' ')}\n`;
+  if (!isErrorLike(error)) return `iot-jobs: ${oneLine(String(error))}\n`;
+  // One line, and no terminal control codes: a message may quote what a broker or a user sent.
+  const line = `iot-jobs: ${oneLine(headline(error))}\n`;
   const frames = verbose ? (error.stack ?? '').split('\n').filter((frame) => /^\s+at /.test(frame)) : [];
   return frames.length === 0 ? line : `${line}${frames.join('\n')}\n`;
 };

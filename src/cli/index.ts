@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo';
 import { describeCommand } from './describe';
 import { emulatorCommand } from './emulator';
-import { exitCodeOf, formatError } from './errors';
+import { exitCodeOf, formatError, oneLine } from './errors';
 import { processIo, type CliIo } from './io';
 import { pendingCommand } from './pending';
 import { runCommand } from './run';
@@ -29,7 +29,8 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
       // Usage errors in the CLI's one-line form: `iot-jobs: UsageError: unknown option '--bogus'`.
-      outputError: (text, write) => write(`iot-jobs: UsageError: ${text.replace(/^error: /, '')}`),
+      // One line, whatever the argument it quotes holds (a pretty-printed --details, an escape sequence).
+      outputError: (text, write) => write(`iot-jobs: UsageError: ${oneLine(text.replace(/^error: /, '').trimEnd())}\n`),
     });
   emulatorCommand(program);
   describeCommand(program, io);

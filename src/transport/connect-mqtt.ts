@@ -89,10 +89,18 @@ const sessionExpiryOf = (options: ConnectMqttOptions): number | undefined => {
   return seconds === 0 ? undefined : seconds;
 };
 
+/** The device certificate, its key and the CAs to trust, as node:tls takes them. */
+const secureContextOptions = (options: ConnectMqttOptions): tls.SecureContextOptions => ({
+  ...(options.cert === undefined ? {} : { cert: options.cert }),
+  ...(options.key === undefined ? {} : { key: options.key }),
+  ...(options.ca === undefined ? {} : { ca: typeof options.ca === 'string' || Buffer.isBuffer(options.ca) ? options.ca : [...options.ca] }),
+});
+
 /** Opens the socket for every (re)connect, with TCP_NODELAY: without it each round trip waits ~40-90 ms. */
 const streamBuilder = (options: ConnectMqttOptions, url: URL) => (): net.Socket => {
   const secure = url.protocol === 'mqtts:';
-  const host = url.hostname;
+  // URL keeps an IPv6 literal's brackets ("[::1]"); the socket wants the address alone.
+  const host = url.hostname.startsWith('[') && url.hostname.endsWith(']') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port === '' ? (secure ? 8883 : 1883) : Number(url.port);
   if (!secure) return net.connect({ host, port, noDelay: true });
   const alpn = options.alpnProtocols ?? (port === 443 ? ['x-amzn-mqtt-ca'] : undefined);
@@ -101,9 +109,7 @@ const streamBuilder = (options: ConnectMqttOptions, url: URL) => (): net.Socket 
     port,
     servername: net.isIP(host) === 0 ? host : undefined,
     rejectUnauthorized: true,
-    ...(options.cert === undefined ? {} : { cert: options.cert }),
-    ...(options.key === undefined ? {} : { key: options.key }),
-    ...(options.ca === undefined ? {} : { ca: typeof options.ca === 'string' || Buffer.isBuffer(options.ca) ? options.ca : [...options.ca] }),
+    ...secureContextOptions(options),
     ...(alpn === undefined ? {} : { ALPNProtocols: [...alpn] }),
   });
   socket.setNoDelay(true);
@@ -131,6 +137,15 @@ export const connectMqtt = (options: ConnectMqttOptions): Promise<MqttClient> =>
   }
   const issues = validate(options, url);
   if (issues.length > 0) return Promise.reject(new InvalidRequestError(issues));
+  // Certificates and keys are read once here: later, in mqtt.js's stream builder, a bad one would throw a bare
+  // OpenSSL Error ("no start line", "key values mismatch") at each connect.
+  if (url.protocol === 'mqtts:') {
+    try {
+      tls.createSecureContext(secureContextOptions(options));
+    } catch (error) {
+      return Promise.reject(new InvalidRequestError([`cert, key, ca: not usable PEM: ${error instanceof Error ? error.message : String(error)}`]));
+    }
+  }
   const sessionExpiry = sessionExpiryOf(options);
   const mqttOptions: IClientOptions = {
     ...(sessionExpiry === undefined ? {} : { properties: { sessionExpiryInterval: sessionExpiry } }),

@@ -140,7 +140,8 @@ export const toReply = (call: Call, response: HttpResponse): Reply => {
   const message = fields.message ?? fields.Message;
   const code = name !== undefined && status >= 400 && Object.hasOwn(rejectionCodes, name) ? rejectionCodes[name] : undefined;
   if (name === undefined || code === undefined) {
-    const detail = message ?? text.slice(0, 200);
+    // AWS's InvalidSignatureException quotes the canonical request, session token included: never passed on.
+    const detail = (message ?? text.slice(0, 200)).replace(/(x-amz-security-token[:=])[^\s&'"\\]+/giu, '$1(redacted)');
     throw new TransportError(`${call.operation}: HTTP ${status}${name === undefined ? '' : ` ${name}`}${detail === '' ? '' : `: ${detail}`}`, {
       operation: call.operation,
       httpStatus: status,
