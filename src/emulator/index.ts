@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SchedulerLike } from 'rxjs';
-import type { Engine } from './engine/engine';
+import type { Engine, EngineSnapshot } from './engine/engine';
 import type { EngineOptions } from './engine/types';
 import { createDeviceGate } from './device-gate';
 import { createFaultInjector, type EmulatorFaults } from './faults';
@@ -128,6 +128,25 @@ const closeServer = (server: http.Server): Promise<void> =>
   });
 
 /**
+ * Writes the state file after each change. A write that fails (the disk full, the folder removed) must not
+ * take the emulator down in the middle of a device's request: it is reported as a process warning, once until
+ * a write succeeds again, and the next change tries again.
+ */
+const persistTo = (path: string) => {
+  let failing = false;
+  return (snapshot: EngineSnapshot): void => {
+    try {
+      writeStateFile(path, snapshot);
+      failing = false;
+    } catch (error) {
+      if (failing) return;
+      failing = true;
+      process.emitWarning(`cannot write the emulator's state file ${path}: ${error instanceof Error ? error.message : String(error)}`, { code: 'IOT_JOBS_EMULATOR_STATE' });
+    }
+  };
+};
+
+/**
  * Starts the emulator. Resolves once every port listens; rejects (a port in use, say) with nothing left
  * running.
  * @example
@@ -149,7 +168,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     ...knobs,
     ...(scheduler === undefined ? {} : { scheduler }),
     ...(restore === undefined ? {} : { restore }),
-    ...(statePath === undefined ? {} : { persist: (snapshot) => writeStateFile(statePath, snapshot) }),
+    ...(statePath === undefined ? {} : { persist: persistTo(statePath) }),
   });
   const tls = tlsDir === undefined ? undefined : ensureServerTls(tlsDir);
   if (tlsDir !== undefined) for (const thing of tlsThings) issueDeviceCertificate(tlsDir, thing);

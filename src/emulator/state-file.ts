@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as t from 'io-ts';
 import { decodePayload, parseJson } from '../codecs/decode';
@@ -63,6 +63,11 @@ export class StateFileError extends Error {
   override readonly name = 'StateFileError';
 }
 
+const errorCodeOf = (error: unknown): string => {
+  const code: unknown = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return typeof code === 'string' ? code : String(error);
+};
+
 /** Reads a state file; `undefined` when it does not exist. Throws {@link StateFileError} when it is corrupt. */
 export const readStateFile = (path: string): EngineSnapshot | undefined => {
   let text: string;
@@ -70,7 +75,15 @@ export const readStateFile = (path: string): EngineSnapshot | undefined => {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     // Checked by `code`, not instanceof: fs errors can come from another realm (e.g. a test sandbox).
-    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return undefined;
+    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') {
+      // A new file: its folder must take it, or the first change would fail, not the start.
+      try {
+        accessSync(dirname(path), constants.W_OK);
+      } catch (folderError) {
+        throw new StateFileError(`cannot create state file ${path}: its folder is missing or not writable (${errorCodeOf(folderError)})`);
+      }
+      return undefined;
+    }
     throw new StateFileError(`cannot read state file ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const parsed = parseJson(text);

@@ -190,6 +190,16 @@ describe('iot-jobs emulator (CLI)', () => {
     }
   });
 
+  // Found by review: a state file in a missing folder passed the start, then the first change crashed the
+  // emulator (ENOENT from the write, in the middle of a device request).
+  it('cli emulator - a state file whose folder is missing: exit 2 at start, one stderr line naming it', async () => {
+    const file = join(tempDir(), 'no-such-folder', 'state.json');
+    const run = cli(['emulator', ...ephemeral, '--state', file]);
+    expect(await run.exited(15_000)).toBe(2);
+    expect(run.stderr()).toMatch(/^iot-jobs: StateFileError: cannot create state file .*no-such-folder\/state\.json: its folder is missing or not writable \(ENOENT\)\n$/);
+    expect(run.stdout()).toBe('');
+  });
+
   it('cli emulator - --help exits 0 with usage; an unknown flag exits 2', async () => {
     const [help, emulatorHelp, unknown] = [['--help'], ['emulator', '--help'], ['emulator', '--bogus']].map(cli);
     expect(await help?.exited(15_000)).toBe(0);
