@@ -19,7 +19,26 @@ export interface CliIo {
   readonly cwd: string;
   /** Aborting it stops `watch` as SIGINT or SIGTERM do. Without it, `watch` listens for those signals. */
   readonly signal?: AbortSignal;
+  /**
+   * Aborted when stdout can no longer be written (its reader went away: `iot-jobs watch | head -1`). `watch`
+   * and `run` then stop as on SIGTERM; other commands finish without writing.
+   */
+  readonly outputClosed?: AbortSignal;
 }
 
-/** The real process: its stdout, stderr, environment and working folder. */
-export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+/**
+ * The real process: its stdout, stderr, environment and working folder. A write to a stdout whose reader has
+ * gone fails with EPIPE as an 'error' event, which would crash the process: it aborts `outputClosed`
+ * instead, and later writes are dropped.
+ */
+export const processIo = (): CliIo => {
+  const closed = new AbortController();
+  process.stdout.on('error', () => {
+    closed.abort();
+  });
+  const stdout: CliOutput = {
+    write: (text: string) => (closed.signal.aborted ? false : process.stdout.write(text)),
+    isTTY: process.stdout.isTTY,
+  };
+  return { stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), outputClosed: closed.signal };
+};

@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator, type Emulator } from '../../src/emulator';
+import { createJob, eventually, freshThing } from './helpers';
+
+/**
+ * Found by review: a closed stdout (`| head -1`) crashed the command with an unhandled EPIPE 'error' event and a
+ * stack trace; `run` left its handler running and `demo` its temporary folder. Now `watch` and `run` stop as on
+ * SIGTERM, and other commands finish without writing.
+ */
+
+const repoRoot = join(__dirname, '..', '..');
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('IOT_JOBS_')));
+
+let emu: Emulator;
+let dir: string;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  dir = mkdtempSync(join(tmpdir(), 'iot-jobs-review-proc-'));
+});
+
+afterAll(async () => {
+  await emu.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const cli = (args: readonly string[], env: Readonly<Record<string, string>> = {}) => {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { cwd: repoRoot, stdio: 'pipe', env: { ...baseEnv, ...env } });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  return { proc, exited, stdout: () => stdout, stderr: () => stderr };
+};
+
+type Run = ReturnType<typeof cli>;
+
+const exitWithin = async (run: Run, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms)));
+  const result = await Promise.race([run.exited, hung]).finally(() => clearTimeout(timer));
+  if (result === 'hung') {
+    run.proc.kill('SIGKILL');
+    throw new Error(`still running after ${ms} ms; stderr: ${run.stderr()}`);
+  }
+  return result;
+};
+
+/** Closes the reading end of the child's stdout once it has printed something: `| head -1`. */
+const closeStdoutAfterFirstLine = (run: Run): Promise<void> =>
+  new Promise((resolve) => {
+    run.proc.stdout.once('data', () => {
+      run.proc.stdout.destroy();
+      resolve();
+    });
+  });
+
+const noStackTrace = (stderr: string): void => {
+  expect(stderr).not.toMatch(/Unhandled 'error' event|\n\s+at /);
+};
+
+describe('iot-jobs with a closed stdout', () => {
+  it('cli - watch | head -1: a closed stdout ends the watch without a stack trace', async () => {
+    const thing = freshThing('epipe-w');
+    const run = cli(['watch', '--endpoint', emu.mqttUrl, '--thing', thing]);
+    const closed = closeStdoutAfterFirstLine(run);
+    await eventually(() => run.stderr().includes('watching'), 30_000, 'watch ready line');
+    createJob(emu, thing, 'job-e1');
+    await closed;
+    createJob(emu, thing, 'job-e2');
+    createJob(emu, thing, 'job-e3');
+    const exit = await exitWithin(run, 15_000).catch(() => ({ code: -1, signal: null }));
+    run.proc.kill('SIGTERM');
+    noStackTrace(run.stderr());
+    expect(exit.signal).toBeNull();
+  }, 90_000);
+
+  it('cli - run | head -1: a closed stdout does not crash the runner with a stack trace', async () => {
+    const thing = freshThing('epipe-r');
+    for (let i = 0; i < 3; i++) createJob(emu, thing, `job-r${i}`, { operation: 'no-such-handler' });
+    const run = cli(['run', '--once', '--endpoint', emu.mqttUrl, '--thing', thing, '--journal', join(dir, `${thing}.json`), '--handlers', dir]);
+    await closeStdoutAfterFirstLine(run);
+    await exitWithin(run, 30_000);
+    noStackTrace(run.stderr());
+  }, 90_000);
+
+  it('cli - demo | head -1: no stack trace, and the temporary folder is removed (docs/cli.md:210)', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const run = cli(['demo'], { TMPDIR: tmp });
+    await closeStdoutAfterFirstLine(run);
+    await exitWithin(run, 60_000);
+    noStackTrace(run.stderr());
+    expect(readdirSync(tmp).filter((name) => name.startsWith('iot-jobs-demo-'))).toEqual([]);
+  }, 90_000);
+
+});
