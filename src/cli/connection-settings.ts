@@ -7,7 +7,7 @@ import type { CredentialsProvider } from '../transport/sigv4';
 import { maxTimeoutMs } from './args';
 import { readConfigFile, type ConfigFile } from './config-file';
 import { connectionOptions, flagName, type ConnectionFlags } from './connection-options';
-import { ConfigError, errnoCode } from './errors';
+import { ConfigError, errnoCode, oneLine } from './errors';
 import type { CliIo } from './io';
 
 /** Everything needed to open a connection, checked, with the PEM files read. Holds no secret in plain sight. */
@@ -186,6 +186,10 @@ export const resolveConnection = (flags: ConnectionFlags, io: Pick<CliIo, 'env' 
     regionOf(url.hostname) ??
     (loopbackHosts.test(url.hostname) ? 'us-east-1' : undefined);
   if (credentials !== undefined && region === undefined) throw new ConfigError(`--region: required: the endpoint ${url.hostname} names no region (or set AWS_REGION)`);
+  // An AWS region name (us-east-1, eu-central-2, us-gov-west-1...): anything else fails later as a bad signature.
+  if (credentials !== undefined && region !== undefined && !/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/u.test(region)) {
+    throw new ConfigError(`--region: expected a region name such as eu-west-1, got ${JSON.stringify(oneLine(region))}`);
+  }
   const mode = credentials === undefined ? 'device certificate' : `${credentials.source}, region ${region ?? ''}`;
   return {
     endpoint: endpoint.value,

@@ -2,14 +2,22 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { startEmulator, type EmulatorOptions } from '../emulator';
 import { isFileName } from '../emulator/file-store';
+import { isThingName } from '../codecs/primitives';
 
 /** Default ports of `iot-jobs emulator` (docs/emulator.md). */
 export const emulatorDefaultPorts = { mqtt: 1883, mqttTls: 8883, data: 8080, dataTls: 8443, control: 8081 } as const;
 
+// Decimal digits only: Number() would take '' (0, a random port), '0x10' and '1e3'.
 const port = (value: string): number => {
-  const n = Number(value);
+  const n = /^\d{1,5}$/u.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`not a port: ${value}`);
   return n;
+};
+
+// Checked with the flags, before --tls writes keys for it.
+const thingFlag = (value: string, all: string[]): string[] => {
+  if (!isThingName(value)) throw new InvalidArgumentError(`not a thing name (1-128 of [a-zA-Z0-9:_-]): ${JSON.stringify(value)}`);
+  return [...all, value];
 };
 
 const positiveNumber = (value: string): number => {
@@ -63,7 +71,7 @@ export const emulatorCommand = (program: Command): void => {
     .option('--data-port <port>', `iot-jobs-data API port (default ${emulatorDefaultPorts.data}, ${emulatorDefaultPorts.dataTls} with --tls)`, port)
     .option('--control-port <port>', 'control-plane port', port, emulatorDefaultPorts.control)
     .option('--tls <dir>', 'TLS mode: create a local CA, server and device certificates in <dir>; MQTT requires a device certificate')
-    .option('--thing <name>', 'thing to issue a device certificate for in TLS mode (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('--thing <name>', 'thing to issue a device certificate for in TLS mode (repeatable)', thingFlag, [])
     .option('--strict', 'a device may only publish and subscribe its own thing\'s topics (client id or certificate CN)')
     .option('--state <file>', 'keep jobs and executions in <file> across restarts')
     .option('--rate-limit <requestsPerSecond>', 'throttle each thing\'s device requests (MQTT and HTTP together) above this rate (default: no limit)', positiveNumber)

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -97,5 +97,27 @@ describe('iot-jobs CLI: found by review', () => {
     abort.abort();
     expect(await exit).toBe(0);
     expect(captured.stderr()).not.toContain('\u001b');
+  });
+
+  it.each(['', 'us east/1', 'EU-WEST-1'])('cli - --region %p is a ConfigError (exit 2), not a 403 at run time', async (region) => {
+    const run = await runCli(['pending', '--endpoint', emu.dataEndpoint, '--thing', freshThing('reg'), '--region', region], keys());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^iot-jobs: ConfigError: --region: expected a region name/);
+  });
+
+  it.each([['--mqtt-port', ''], ['--mqtt-port', '0x10'], ['--data-port', '1e3'], ['--control-port', '70000']])('cli - emulator %s %p is a usage error (exit 2)', async (flag, value) => {
+    const captured = captureIo();
+    const code = await main(['node', 'iot-jobs', 'emulator', flag, value], captured.io);
+    expect(code).toBe(2);
+    expect(captured.stderr()).toContain('not a port');
+  });
+
+  it('cli - emulator: an invalid --thing is a usage error (exit 2) and --tls writes nothing', async () => {
+    const tlsDir = join(dir, 'tls-bad-thing');
+    const captured = captureIo();
+    const code = await main(['node', 'iot-jobs', 'emulator', '--mqtt-port', '0', '--data-port', '0', '--control-port', '0', '--tls', tlsDir, '--thing', 'bad name'], captured.io);
+    expect(code).toBe(2);
+    expect(captured.stderr()).toContain('not a thing name');
+    expect(existsSync(tlsDir)).toBe(false);
   });
 });
