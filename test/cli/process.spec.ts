@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { createJob, eventually, freshThing, jsonLines } from './helpers';
@@ -10,13 +12,16 @@ import { createJob, eventually, freshThing, jsonLines } from './helpers';
 
 const repoRoot = join(__dirname, '..', '..');
 let emu: Emulator;
+let dir: string;
 
 beforeAll(async () => {
   emu = await startEmulator();
+  dir = mkdtempSync(join(tmpdir(), 'iot-jobs-proc-'));
 });
 
 afterAll(async () => {
   await emu.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 // The machine's own AWS keys must not leak into these runs.
@@ -69,4 +74,56 @@ describe('iot-jobs as a process', () => {
     run.proc.kill('SIGTERM');
     expect(await exitWithin(run, 10_000)).toBe(0);
   }, 90_000);
+});
+
+/** Closes the reading end of the child's stdout once it has printed something: `| head -1`. */
+const closeStdoutAfterFirstLine = (run: ReturnType<typeof cli>): Promise<void> =>
+  new Promise((resolve) => {
+    run.proc.stdout.once('data', () => {
+      run.proc.stdout.destroy();
+      resolve();
+    });
+  });
+
+const noStackTrace = (stderr: string): void => {
+  expect(stderr).not.toMatch(/Unhandled 'error' event|\n\s+at /);
+};
+
+// Found by review: a closed stdout (`| head -1`) crashed the command with an unhandled EPIPE 'error' event and
+// a stack trace; `run` left its handler running and `demo` its temporary folder. Now `watch` and `run` stop as
+// on SIGTERM, and other commands finish without writing.
+describe('iot-jobs with a closed stdout', () => {
+  it('cli - watch | head -1: a closed stdout ends the watch without a stack trace', async () => {
+    const thing = freshThing('epipe-w');
+    const run = cli(['watch', '--endpoint', emu.mqttUrl, '--thing', thing]);
+    const closed = closeStdoutAfterFirstLine(run);
+    await eventually(() => run.stderr().includes('watching'), 30_000, 'watch ready line');
+    createJob(emu, thing, 'job-e1');
+    await closed;
+    createJob(emu, thing, 'job-e2');
+    createJob(emu, thing, 'job-e3');
+    const code = await exitWithin(run, 15_000).catch(() => -1);
+    run.proc.kill('SIGTERM');
+    noStackTrace(run.stderr());
+    expect(code).toBe(0); // stopped as on SIGTERM; null would be a death by signal
+  }, 90_000);
+
+  it('cli - run | head -1: a closed stdout does not crash the runner with a stack trace', async () => {
+    const thing = freshThing('epipe-r');
+    for (let i = 0; i < 3; i++) createJob(emu, thing, `job-r${i}`, { operation: 'no-such-handler' });
+    const run = cli(['run', '--once', '--endpoint', emu.mqttUrl, '--thing', thing, '--journal', join(dir, `${thing}.json`), '--handlers', dir]);
+    await closeStdoutAfterFirstLine(run);
+    await exitWithin(run, 30_000);
+    noStackTrace(run.stderr());
+  }, 90_000);
+
+  it('cli - demo | head -1: no stack trace, and the temporary folder is removed (docs/cli.md:210)', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const run = cli(['demo'], { TMPDIR: tmp });
+    await closeStdoutAfterFirstLine(run);
+    await exitWithin(run, 60_000);
+    noStackTrace(run.stderr());
+    expect(readdirSync(tmp).filter((name) => name.startsWith('iot-jobs-demo-'))).toEqual([]);
+  }, 90_000);
+
 });
