@@ -102,6 +102,6 @@ export const runCommand = (program: Command, io: CliIo): void => {
         // --once: until the first `idle` (the queue is empty), included.
         const bounded = flags.once === true ? events.pipe(takeWhile((event) => event.kind !== 'idle', true)) : events;
         await lastValueFrom(bounded.pipe(takeUntil(stopRequested(io))), { defaultValue: undefined });
-      });
+      }, {}, { stoppable: true });
     });
 };

@@ -63,6 +63,7 @@ export const watchCommand = (program: Command, io: CliIo): void => {
           );
         },
         flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval },
+        { stoppable: true },
       );
     });
 };

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator';
-import { createJob, eventually, freshThing, jsonLines } from './helpers';
+import { countingServer, createJob, eventually, freshThing, jsonLines } from './helpers';
 
 /**
  * The CLI as a process: every command closes its connection, so the process ends by itself (no dangling
@@ -126,4 +126,23 @@ describe('iot-jobs with a closed stdout', () => {
     expect(readdirSync(tmp).filter((name) => name.startsWith('iot-jobs-demo-'))).toEqual([]);
   }, 90_000);
 
+});
+
+// Found by review: Ctrl-C or SIGTERM while `watch` or `run` was still connecting killed the process by the
+// signal (exit 130 in a shell) instead of the documented exit 0.
+describe('iot-jobs stopped while connecting', () => {
+  it.each([['watch'], ['run']])('cli - %s: SIGINT while still connecting exits 0', async (command) => {
+    // A server that takes the TCP connection and never answers CONNACK: the connect waits for --timeout.
+    const server = await countingServer();
+    try {
+      const extra = command === 'run' ? ['--journal', join(dir, 'sigc.json'), '--handlers', dir] : [];
+      const run = cli([command, '--endpoint', server.url, '--thing', freshThing('sigc'), '--timeout', '5000', ...extra]);
+      await eventually(() => server.connections() > 0, 30_000, 'connection attempt');
+      run.proc.kill('SIGINT');
+      expect(await exitWithin(run, 15_000)).toBe(0);
+      noStackTrace(run.stderr());
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
 });
