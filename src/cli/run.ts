@@ -85,8 +85,9 @@ export const runCommand = (program: Command, io: CliIo): void => {
         throw new ConfigError('--reboot, --self-test and --allow-url configure firmware updates: they need --install-dir');
       }
       const journal = resolve(io.cwd, flags.journal ?? defaultJournalPath());
-      mkdirSync(dirname(journal), { recursive: true, mode: 0o700 });
       await withClient(command, io, async ({ opened: { client, reconnected$ }, json }) => {
+        // Made once the settings have passed their checks: a refused command leaves nothing behind.
+        mkdirSync(dirname(journal), { recursive: true, mode: 0o700 });
         const runner = runJobs(client, {
           handlers: handlersOf(flags, io),
           journal,

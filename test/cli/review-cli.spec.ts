@@ -120,4 +120,11 @@ describe('iot-jobs CLI: found by review', () => {
     expect(captured.stderr()).toContain('not a thing name');
     expect(existsSync(tlsDir)).toBe(false);
   });
+
+  it('cli - run with an invalid thing exits 2 without creating the journal folder', async () => {
+    const journal = join(dir, 'never-created', 'journal.json');
+    const run = await runCli(['run', '--once', '--endpoint', emu.mqttUrl, '--thing', 'bad thing', '--journal', journal]);
+    expect(run.code).toBe(2);
+    expect(existsSync(join(dir, 'never-created'))).toBe(false);
+  });
 });
