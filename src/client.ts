@@ -8,6 +8,7 @@ import { InvalidRequestError, type DecodeError } from './errors';
 import { events, operations, type EventTypes, type OperationTypes } from './operations';
 import { eventStream } from './streams/events';
 import { randomToken, request, type RequestContext } from './streams/request';
+import { isTimerMs, maxTimerMs } from './util/timer-limit';
 import type { JobsTransport } from './transport/transport';
 
 /** Options of {@link createJobsClient}. */
@@ -150,9 +151,7 @@ export function createJobsClient<D>(options: JobsClientOptions<D>): JobsClient<D
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   // Node clamps timers above 2^31-1 ms to 1 ms: such a deadline would fire at once.
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2_147_483_647) {
-    throw new InvalidRequestError([`timeoutMs: expected an integer 1-2147483647, got ${show(timeoutMs)}`]);
-  }
+  if (!isTimerMs(timeoutMs, 1)) throw new InvalidRequestError([`timeoutMs: expected an integer 1-${maxTimerMs}, got ${show(timeoutMs)}`]);
   const callerStacks = options.callerStacks ?? true;
   if (typeof callerStacks !== 'boolean') throw new InvalidRequestError([`callerStacks: expected a boolean, got ${show(callerStacks)}`]);
   const context: RequestContext = { thingName, transport, timeoutMs, newToken: randomToken, callerStacks };

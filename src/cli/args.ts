@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { maxTimerMs } from '../util/timer-limit';
 import { DeviceStatus } from '../codecs/job-execution';
 import { StatusDetails, StepTimeoutInMinutes, UpdateStepTimeoutInMinutes, isJobId } from '../codecs/primitives';
 
@@ -8,7 +9,7 @@ import { StatusDetails, StepTimeoutInMinutes, UpdateStepTimeoutInMinutes, isJobI
  */
 
 /** Largest timer Node keeps: a longer deadline would fire at once. */
-export const maxTimeoutMs = 2_147_483_647;
+export const maxTimeoutMs = maxTimerMs;
 
 /** A job id (1–64 of `[a-zA-Z0-9_-]`). */
 export const jobIdArg = (value: string): string => {

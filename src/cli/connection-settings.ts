@@ -9,6 +9,7 @@ import { readConfigFile, type ConfigFile } from './config-file';
 import { connectionOptions, flagName, type ConnectionFlags } from './connection-options';
 import { ConfigError, errnoCode, oneLine } from './errors';
 import type { CliIo } from './io';
+import { isLoopbackHost } from '../util/loopback';
 
 /** Everything needed to open a connection, checked, with the PEM files read. Holds no secret in plain sight. */
 export interface ConnectionSettings {
@@ -52,7 +53,6 @@ const envValue = (env: Env, name: string): string | undefined => {
   return value === undefined || value === '' ? undefined : value;
 };
 
-const loopbackHosts = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
 const readPem = (picked: Picked | undefined): Buffer | undefined => {
   if (picked === undefined) return undefined;
@@ -81,7 +81,7 @@ const parseEndpoint = (picked: Picked): { url: URL; protocol: 'mqtt' | 'https' }
   if (url.protocol === 'mqtt:' || url.protocol === 'mqtts:') return { url, protocol: 'mqtt' };
   if (url.protocol === 'https:') return { url, protocol: 'https' };
   if (url.protocol === 'http:') {
-    if (loopbackHosts.test(url.hostname)) return { url, protocol: 'https' };
+    if (isLoopbackHost(url.hostname)) return { url, protocol: 'https' };
     throw new ConfigError(`${picked.from}: http:// is only for a loopback host (the emulator); use https://`);
   }
   throw new ConfigError(`${picked.from}: expected mqtt://, mqtts://, https:// or a loopback http:// URL, got ${url.protocol}//`);
@@ -184,7 +184,7 @@ export const resolveConnection = (flags: ConnectionFlags, io: Pick<CliIo, 'env' 
     envValue(env, 'AWS_REGION') ??
     envValue(env, 'AWS_DEFAULT_REGION') ??
     regionOf(url.hostname) ??
-    (loopbackHosts.test(url.hostname) ? 'us-east-1' : undefined);
+    (isLoopbackHost(url.hostname) ? 'us-east-1' : undefined);
   if (credentials !== undefined && region === undefined) throw new ConfigError(`--region: required: the endpoint ${url.hostname} names no region (or set AWS_REGION)`);
   // An AWS region name (us-east-1, eu-central-2, us-gov-west-1...): anything else fails later as a bad signature.
   if (credentials !== undefined && region !== undefined && !/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/u.test(region)) {

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { RejectedError } from '../errors';
+import { errorCode } from '../util/error-message';
 
 /**
  * Bad configuration found before any I/O: a config file that cannot be read or has wrong keys, an invalid
@@ -47,7 +48,4 @@ export const formatError = (error: unknown, verbose: boolean): string => {
 };
 
 /** The `code` of a Node system error (`ENOENT`, `EACCES`), without relying on `instanceof` (realms differ under test runners). */
-export const errnoCode = (error: unknown): string => {
-  const code: unknown = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  return typeof code === 'string' ? code : 'unreadable';
-};
+export const errnoCode = (error: unknown): string => errorCode(error, 'unreadable');

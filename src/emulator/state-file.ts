@@ -5,6 +5,7 @@ import { decodePayload, parseJson } from '../codecs/decode';
 import { JobExecutionStatus } from '../codecs/job-execution';
 import { DecodeError } from '../errors';
 import { fsyncFolder, replaceFile } from '../util/durable-file';
+import { errorCode } from '../util/error-message';
 import type { EngineSnapshot } from './engine/engine';
 
 /**
@@ -63,11 +64,6 @@ export class StateFileError extends Error {
   override readonly name = 'StateFileError';
 }
 
-const errorCodeOf = (error: unknown): string => {
-  const code: unknown = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  return typeof code === 'string' ? code : String(error);
-};
-
 /** Reads a state file; `undefined` when it does not exist. Throws {@link StateFileError} when it is corrupt. */
 export const readStateFile = (path: string): EngineSnapshot | undefined => {
   let text: string;
@@ -80,7 +76,7 @@ export const readStateFile = (path: string): EngineSnapshot | undefined => {
       try {
         accessSync(dirname(path), constants.W_OK);
       } catch (folderError) {
-        throw new StateFileError(`cannot create state file ${path}: its folder is missing or not writable (${errorCodeOf(folderError)})`);
+        throw new StateFileError(`cannot create state file ${path}: its folder is missing or not writable (${errorCode(folderError, String(folderError))})`);
       }
       return undefined;
     }

@@ -5,6 +5,7 @@ import { DecodeError, InvalidRequestError, TransportError } from '../errors';
 import { decodeParsed, parseJson } from '../codecs/decode';
 import { HttpErrorBody } from '../codecs/http';
 import { isThingName } from '../codecs/primitives';
+import { isTimerMs, maxTimerMs } from '../util/timer-limit';
 import { headerValue, sendHttp, type HttpResponse } from './http-request';
 import type { Credentials } from './sigv4';
 
@@ -24,9 +25,6 @@ const checkKeys = (credentials: Credentials, where: string): void => {
   ];
   if (issues.length > 0) throw new InvalidRequestError(issues);
 };
-
-/** Node runs a timer of 2^31 ms or more after 1 ms. */
-const maxTimerMs = 2_147_483_647;
 
 /**
  * Always the same credentials. Errors: throws InvalidRequestError at once when a key is empty.
@@ -164,7 +162,7 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
     ...(/^[\w=,@-]{1,128}$/.test(roleAlias) ? [] : [`roleAlias: expected 1-128 of [A-Za-z0-9_=,@-], got ${JSON.stringify(roleAlias)}`]),
     ...(thingName === undefined || isThingName(thingName) ? [] : [`thingName: expected 1-128 of [a-zA-Z0-9:_-], got ${JSON.stringify(thingName)}`]),
     ...Object.entries({ timeoutMs, retryAfterMs })
-      .filter(([, value]) => !Number.isInteger(value) || value < 1 || value > maxTimerMs)
+      .filter(([, value]) => !isTimerMs(value, 1))
       .map(([name, value]) => `${name}: expected an integer 1-${maxTimerMs}, got ${String(value)}`),
   ];
   if (issues.length > 0 || origin === undefined) throw new InvalidRequestError(issues);

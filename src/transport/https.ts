@@ -12,6 +12,8 @@ import { headerValue, sendHttp, type HttpResponse } from './http-request';
 import { pollEvent } from './https-poll';
 import { signRequest, type Credentials, type CredentialsProvider } from './sigv4';
 import type { Call, EventMessage, JobsTransport, Reply } from './transport';
+import { isLoopbackHost } from '../util/loopback';
+import { isTimerMs, maxTimerMs } from '../util/timer-limit';
 
 /** Device certificate and trust for the HTTPS transport. */
 export interface HttpsTlsOptions {
@@ -164,10 +166,6 @@ interface Resolved {
   readonly agent: http.Agent;
 }
 
-// 127.0.0.0/8, ::1 and localhost: plain HTTP there never leaves the machine.
-const isLoopback = (hostname: string): boolean =>
-  hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/u.test(hostname);
-
 const resolve = (options: HttpsTransportOptions): Resolved => {
   const { credentials, tls = {} } = options;
   const deviceCertificate = tls.cert !== undefined && tls.key !== undefined;
@@ -180,7 +178,7 @@ const resolve = (options: HttpsTransportOptions): Resolved => {
   const issues: string[] = [];
   if (origin === undefined || (origin.protocol !== 'https:' && origin.protocol !== 'http:')) {
     issues.push(`endpoint: expected a host name or an https:// URL, got ${JSON.stringify(options.endpoint)}`);
-  } else if (origin.protocol === 'http:' && options.allowPlainHttp !== true && !isLoopback(origin.hostname)) {
+  } else if (origin.protocol === 'http:' && options.allowPlainHttp !== true && !isLoopbackHost(origin.hostname)) {
     issues.push(`endpoint: http:// only to a loopback host (or with allowPlainHttp: true), got ${JSON.stringify(options.endpoint)}`);
   }
   if (credentials === undefined && !deviceCertificate) issues.push('credentials: give SigV4 credentials, or tls.cert and tls.key for device-certificate mode');
@@ -190,7 +188,7 @@ const resolve = (options: HttpsTransportOptions): Resolved => {
   const { pollIntervalMs, maxPollIntervalMs, pollFailureLimit, pollTimeoutMs } = options;
   // Node runs a timer of 2^31 ms or more after 1 ms.
   for (const [name, value] of Object.entries({ pollIntervalMs, maxPollIntervalMs, pollTimeoutMs })) {
-    if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= 2_147_483_647)) issues.push(`${name}: expected an integer 1-2147483647 (ms), got ${String(value)}`);
+    if (value !== undefined && !isTimerMs(value, 1)) issues.push(`${name}: expected an integer 1-${maxTimerMs} (ms), got ${String(value)}`);
   }
   if (pollFailureLimit !== undefined && !(Number.isInteger(pollFailureLimit) && pollFailureLimit >= 1)) issues.push(`pollFailureLimit: expected a positive integer, got ${String(pollFailureLimit)}`);
   // Throttling must never make polling faster.
@@ -288,7 +286,7 @@ export const httpsTransport = (options: HttpsTransportOptions): JobsTransport =>
         scheduler,
         newToken: randomToken,
         intervalMs: pollIntervalMs,
-        maxIntervalMs: options.maxPollIntervalMs ?? Math.min(16 * pollIntervalMs, 2_147_483_647),
+        maxIntervalMs: options.maxPollIntervalMs ?? Math.min(16 * pollIntervalMs, maxTimerMs),
         failureLimit: options.pollFailureLimit ?? 5,
         timeoutMs: options.pollTimeoutMs ?? 10_000,
       }).pipe(share());

@@ -5,6 +5,7 @@ import { InvalidRequestError, TransportError, type EventName, type OperationName
 import { Observable, Subject, mergeMap, of, race, share, timer, type Subscriber } from '../rx';
 import { fromMqttClient } from './mqtt-js-port';
 import { isMqttPort, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
+import { isTimerMs, maxTimerMs } from '../util/timer-limit';
 import { lingerScheduler } from './linger-scheduler';
 import { shareFilter, type SharedFilter } from './shared-filter';
 import { eventTopic, replyFilter, replyOutcome, requestTopic, type Outcome } from './topics';
@@ -72,10 +73,7 @@ const resendable = (call: Call): boolean =>
 export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransportOptions = {}): JobsTransport => {
   const port = isMqttPort(client) ? client : fromMqttClient(client);
   const lingerMs = options.lingerMs ?? 30_000;
-  // Node runs a timer of 2^31 ms or more after 1 ms.
-  if (!Number.isInteger(lingerMs) || lingerMs < 0 || lingerMs > 2_147_483_647) {
-    throw new InvalidRequestError([`lingerMs: expected an integer 0-2147483647, got ${show(lingerMs)}`]);
-  }
+  if (!isTimerMs(lingerMs, 0)) throw new InvalidRequestError([`lingerMs: expected an integer 0-${maxTimerMs}, got ${show(lingerMs)}`]);
   const families = new Map<ThingName, Partial<Record<OperationName, Family>>>();
   const events = new Map<string, Observable<EventMessage>>();
   // Requests in flight, told of connection changes by the transport's one listener on the client; each

@@ -4,3 +4,9 @@
  */
 export const errorMessage = (error: unknown): string =>
   typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
+
+/** The `code` of a Node system error (`ENOENT`, `EACCES`), or `fallback`; not by `instanceof`, for the same reason. */
+export const errorCode = (error: unknown, fallback: string): string => {
+  const code: unknown = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return typeof code === 'string' ? code : fallback;
+};

@@ -1,4 +1,5 @@
 import { redactUrl } from './document';
+import { isLoopbackHost } from '../../util/loopback';
 
 /**
  * Which download URLs the firmware updater accepts: from the job document, and after each redirect. A
@@ -7,9 +8,6 @@ import { redactUrl } from './document';
 
 /** `undefined` when `url` may be fetched, else why not. */
 export type UrlPolicy = (url: URL) => string | undefined;
-
-const isLoopback = (hostname: string): boolean =>
-  hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 
 /**
  * Checks `allowedUrlPrefixes` and returns their normalised forms (WHATWG URL `href`), or the issues found.
@@ -47,6 +45,6 @@ export const urlPolicy = (prefixes: readonly string[] | undefined): UrlPolicy =>
       ? undefined
       : `${redactUrl(url)} is not under an allowed prefix (${prefixes.join(', ')})`;
   }
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) return `plain http:// is accepted only for loopback hosts, not for ${redactUrl(url)}; use https://`;
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return `plain http:// is accepted only for loopback hosts, not for ${redactUrl(url)}; use https://`;
   return undefined;
 };
