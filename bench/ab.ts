@@ -6,13 +6,14 @@
  *
  * `<build-dir>:nostacks` runs that build with `callerStacks: false`.
  *
- * Each round runs, per client in rotating order, N sequential requests and then N with 64 in flight. The
- * report gives, per build, the median over rounds of its ratio to the raw client of the same round (the
- * ratios are what a noisy machine cannot shift much; absolute figures move by ±30 %).
+ * Each round runs N sequential requests of every client, one of each in turn (`alternating`), then, per
+ * client in rotating order, N with 64 in flight. The report gives, per build, the median over rounds of its
+ * ratio to the raw client of the same round (the ratios are what a noisy machine cannot shift much; absolute
+ * figures move by ±30 %).
  */
 import path from 'node:path';
 import { benchJobId } from './lib/config';
-import { inFlight, intFlag, log, oursClient, rawClient, root, sequential, startServer, type BenchClient } from './lib/harness';
+import { alternating, inFlight, intFlag, log, oursClient, rawClient, root, sequential, startServer, type BenchClient } from './lib/harness';
 import { median, ms, ratio, summarize, table } from './lib/stats';
 
 const main = async (): Promise<void> => {
@@ -40,13 +41,18 @@ const main = async (): Promise<void> => {
     const rps = names.map((): number[] => []);
     const flightCpu = names.map((): number[] => []);
     for (let round = 0; round < rounds; round += 1) {
+      const sequentials = await alternating(
+        clients.map((client) => client.describe),
+        seqCount,
+      );
+      for (const [k, s] of sequentials.entries()) {
+        seqMedian[k]?.push(summarize(s.samples).median);
+        seqCpu[k]?.push((s.cpuMs / seqCount) * 1000);
+      }
       for (let j = 0; j < clients.length; j += 1) {
         const k = (round + j) % clients.length;
         const client = clients[k];
         if (client === undefined) continue;
-        const s = await sequential(client.describe, seqCount);
-        seqMedian[k]?.push(summarize(s.samples).median);
-        seqCpu[k]?.push((s.cpuMs / seqCount) * 1000);
         const f = await inFlight(client.describe, flightCount, 64);
         rps[k]?.push(f.perSecond);
         flightCpu[k]?.push((f.cpuMs / flightCount) * 1000);

@@ -26,7 +26,7 @@ import path from 'node:path';
 import { runHttpsBench } from './https';
 import { coldDir, coldRun as runCold, type ColdSample } from './lib/cold';
 import { benchJobId, coldOutDir, things } from './lib/config';
-import { inFlight, intFlag, log, oursClient, oursEntry, rawClient, root, sdkClient, sequential, startServer, type FlightResult } from './lib/harness';
+import { alternating, inFlight, intFlag, log, oursClient, oursEntry, rawClient, root, sdkClient, sequential, sliceRatios, startServer, type FlightResult } from './lib/harness';
 import { median, mib, ms, perSecond, ratio, summarize, table, verdict, type Summary } from './lib/stats';
 
 // ---------------------------------------------------------------------------------------------- options
@@ -41,7 +41,8 @@ const settings = {
   sdkSeq: flag('sdk-seq', 50),
   sdkFlight: flag('sdk-flight', 640),
   cold: flag('cold', 9),
-  blocks: 6,
+  /** Slices of the alternated sequential samples whose ratios show the spread. */
+  slices: 6,
   jsonFile: jsonIndex < 0 ? undefined : process.argv[jsonIndex + 1],
 };
 // ------------------------------------------------------------------------------------------ cold start
@@ -99,34 +100,22 @@ const main = async (): Promise<void> => {
       await sequential(clients[name].describe, 300);
       await inFlight(clients[name].describe, 640, settings.concurrency);
     }
-    // Interleaved blocks, each in another of the six orders of the three clients (every client first, second
-    // and last, and after each other client, equally often), so that drift on a shared machine hits every
-    // client alike.
-    const orders: readonly (readonly Name[])[] = [
-      ['raw', 'ours', 'fast'],
-      ['fast', 'raw', 'ours'],
-      ['ours', 'fast', 'raw'],
-      ['raw', 'fast', 'ours'],
-      ['ours', 'raw', 'fast'],
-      ['fast', 'ours', 'raw'],
-    ];
-    const rotation = (i: number): readonly Name[] => orders[i % orders.length] ?? names;
-    const perBlock = Math.ceil(settings.seq / settings.blocks);
-    const seq: Record<Name, number[]> = { raw: [], ours: [], fast: [] };
-    const seqCpu: Record<Name, number> = { raw: 0, ours: 0, fast: 0 };
-    for (let block = 0; block < settings.blocks; block += 1) {
-      for (const name of rotation(block)) {
-        phase = name;
-        const result = await sequential(clients[name].describe, perBlock);
-        seq[name].push(...result.samples);
-        seqCpu[name] += result.cpuMs;
-      }
-    }
+    // One request of each client in turn (bench/lib/harness.ts `alternating`), so that drift on a shared
+    // machine hits every client alike; the in-flight rounds rotate the order of whole rounds.
+    const [aRaw, aOurs, aFast] = await alternating(
+      names.map((name) => clients[name].describe),
+      settings.seq,
+    );
+    if (aRaw === undefined || aOurs === undefined || aFast === undefined) throw new Error('alternating: a client is missing');
+    const seq: Record<Name, number[]> = { raw: aRaw.samples, ours: aOurs.samples, fast: aFast.samples };
+    const seqCpu: Record<Name, number> = { raw: aRaw.cpuMs, ours: aOurs.cpuMs, fast: aFast.cpuMs };
+    phase = 'sequential';
     log(`sequential: ${names.map((name) => seq[name].length).join(' + ')} requests done`);
 
     const flight: Record<Name, FlightResult[]> = { raw: [], ours: [], fast: [] };
     for (let round = 0; round < settings.flightRounds; round += 1) {
-      for (const name of rotation(round)) {
+      for (let j = 0; j < names.length; j += 1) {
+        const name = names[(round + j) % names.length] ?? 'raw';
         phase = name;
         flight[name].push(await inFlight(clients[name].describe, settings.flight, settings.concurrency));
       }
@@ -192,6 +181,8 @@ const main = async (): Promise<void> => {
         seqRow('IotJobsClientv2', sSdk, cpuPerRequest(seqSdk.cpuMs, sSdk.n), ratio(sSdk.median / sRaw.median)),
       ]),
     );
+    const spread = (xs: readonly number[]): string => sliceRatios(xs, seqRaw, settings.slices).map((x) => x.toFixed(2)).join(' ');
+    out.push(`  median vs raw in ${settings.slices} consecutive slices: ours ${spread(seqOurs)}; ours, callerStacks: false ${spread(seqFast)}`);
     out.push('');
     out.push(`(a)+(b) ${settings.concurrency} requests in flight (throughput = requests / wall time; raw and ours: median of ${settings.flightRounds} rounds of ${settings.flight})`);
     const flightRow = (name: string, rps: number, l: Summary, cpu: string, vsRaw: string): string[] => [

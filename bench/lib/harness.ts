@@ -10,6 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { firstValueFrom } from 'rxjs';
 import type * as Library from '../../src/index';
 import { benchJobId } from './config';
+import { median } from './stats';
 
 export const root = path.resolve(__dirname, '../..');
 export const requestTimeoutMs = 10_000;
@@ -71,6 +72,36 @@ export const sequential = async (requester: Requester, count: number): Promise<S
     samples.push(performance.now() - start);
   }
   return { samples, cpuMs: cpuMs(process.cpuUsage(cpu)) };
+};
+
+/**
+ * `count` sequential requests of each client, one request of each in turn, the order rotating so that each
+ * client follows every other equally often. Drift on a shared machine then hits every client alike at the
+ * scale of one round trip rather than of a block of them, and every client's request finds the caches as the
+ * others' requests left them, as a device's sparse requests do. CPU per client is summed per request.
+ */
+export const alternating = async (requesters: readonly Requester[], count: number): Promise<SequentialResult[]> => {
+  const samples = requesters.map((): number[] => []);
+  const cpu = requesters.map(() => 0);
+  for (let i = 0; i < count; i += 1) {
+    for (let j = 0; j < requesters.length; j += 1) {
+      const k = (i + j) % requesters.length;
+      const requester = requesters[k];
+      if (requester === undefined) continue;
+      const before = process.cpuUsage();
+      const start = performance.now();
+      await requester();
+      samples[k]?.push(performance.now() - start);
+      cpu[k] = (cpu[k] ?? 0) + cpuMs(process.cpuUsage(before));
+    }
+  }
+  return samples.map((s, k) => ({ samples: s, cpuMs: cpu[k] ?? 0 }));
+};
+
+/** Ratio of medians of `xs` to `base` in each of `parts` consecutive slices (for alternated samples): the spread. */
+export const sliceRatios = (xs: readonly number[], base: readonly number[], parts: number): number[] => {
+  const size = Math.ceil(base.length / parts);
+  return Array.from({ length: parts }, (_, p) => median(xs.slice(p * size, (p + 1) * size)) / median(base.slice(p * size, (p + 1) * size)));
 };
 
 export interface FlightResult {
