@@ -6,6 +6,7 @@ import { decodeParsed, parseJson } from '../codecs/decode';
 import { HttpErrorBody } from '../codecs/http';
 import { isThingName } from '../codecs/primitives';
 import { isTimerMs, maxTimerMs } from '../util/timer-limit';
+import { errorMessage } from '../util/error-message';
 import { headerValue, sendHttp, type HttpResponse } from './http-request';
 import type { Credentials } from './sigv4';
 
@@ -71,7 +72,10 @@ export interface IotCredentialsProviderOptions {
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
   /** Deadline of one credentials request. Default 10 000 ms. */
   readonly timeoutMs?: number;
-  /** After a failed refresh, keep the still-valid credentials this long before trying again. Default 30 000 ms. */
+  /**
+   * After a failed refresh, keep the still-valid credentials this long before trying again; with none held,
+   * the longest wait between attempts (1 s after the first failure, doubling). Default 30 000 ms.
+   */
   readonly retryAfterMs?: number;
   /** Clock and timers. Default: the async scheduler (wall clock). */
   readonly scheduler?: SchedulerLike;
@@ -145,7 +149,9 @@ const endpointUrl = (endpoint: string): URL | undefined => {
  * over mutual TLS with the device certificate. Cached: fetched on first use, fetched again at 80 % of their
  * lifetime (at least 5 minutes before the expiry) in the background, while callers go on with the held ones;
  * concurrent callers share one request; while a refresh fails, the old credentials are used until 30 s
- * before they expire, and the next attempt waits `retryAfterMs`. `timeoutMs` (default 10 000) and
+ * before they expire, and the next attempt waits `retryAfterMs`. With no credentials held, a failed fetch
+ * is retried 1 s later, then 2 s, 4 s, ... up to `retryAfterMs`; meanwhile callers get its error at once
+ * (`no credentials: ... (asked again in N ms)`), without a request. `timeoutMs` (default 10 000) and
  * `retryAfterMs` (default 30 000) are integers 1–2147483647. Errors: throws InvalidRequestError for bad options; the provider errors with
  * TransportError (`httpStatus` set for an HTTP refusal, e.g. 403 for a certificate not allowed the role
  * alias) when it has no valid credentials to give.
@@ -172,6 +178,10 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
   const exchange = { origin, method: 'GET', target: `/role-aliases/${roleAlias}/credentials`, headers, agent };
   let cached: Cached | undefined;
   let retryAt = Number.NEGATIVE_INFINITY;
+  // Failed fetches in a row while no credentials were held, and the last failure: what callers get while
+  // the next attempt waits.
+  let failures = 0;
+  let lastFailure: TransportError | undefined;
   const usable = (): Cached | undefined => (cached !== undefined && scheduler.now() < cached.usableUntil ? cached : undefined);
   // One request however many callers wait; it is aborted if they all unsubscribe.
   const refresh$ = sendHttp(exchange).pipe(
@@ -179,13 +189,18 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
     map(readCredentials),
     tap((credentials) => {
       cached = cacheEntry(credentials, scheduler.now());
+      failures = 0;
+      lastFailure = undefined;
     }),
     share(),
   );
   const refreshed$ = refresh$.pipe(
     catchError((error: unknown) => {
-      retryAt = scheduler.now() + retryAfterMs;
       const still = usable();
+      if (still === undefined) failures += 1;
+      lastFailure = error instanceof TransportError ? error : new TransportError(`the credentials provider failed: ${errorMessage(error)}`);
+      // With credentials held, the next try waits retryAfterMs; with none, 1 s, doubling up to retryAfterMs.
+      retryAt = scheduler.now() + (still === undefined ? Math.min(retryAfterMs, 1000 * 2 ** Math.min(failures - 1, 30)) : retryAfterMs);
       return still === undefined ? throwError(() => error) : of(still.credentials);
     }),
   );
@@ -195,7 +210,12 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
   return () =>
     defer(() => {
       const held = usable();
-      if (held === undefined) return refreshed$;
+      if (held === undefined) {
+        const wait = retryAt - scheduler.now();
+        if (lastFailure === undefined || wait <= 0) return refreshed$;
+        const { message, httpStatus } = lastFailure;
+        return throwError(() => new TransportError(`no credentials: ${message} (asked again in ${Math.ceil(wait)} ms)`, { ...(httpStatus === undefined ? {} : { httpStatus }) }));
+      }
       if (scheduler.now() >= held.refreshAt && scheduler.now() >= retryAt && (background === undefined || background.closed)) {
         background = refreshed$.subscribe({ error: () => undefined });
       }

@@ -170,7 +170,38 @@ describe('iotCredentialsProvider', () => {
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ httpStatus: 500, message: 'the credentials provider answered 500 InternalFailure: try later' });
     answer = grant(60 * minute);
-    expect(await keyAt(get, 59 * minute + 31_000)).toBe('ASIA2');
+    // With none held, the next try waits 1 s after that failure.
+    await expect(firstValueFrom(get())).rejects.toThrow(/^no credentials: .*\(asked again in 1000 ms\)$/);
+    expect(await keyAt(get, 59 * minute + 32_000)).toBe('ASIA2');
+  });
+
+  // Found in review of stop 9: with no credentials held, every request fetched again at once after a failure,
+  // so an app retrying in a loop hammered the provider (aws-iot-connection.md §11: back off on errors).
+  it('credentials - with none held, a failed fetch is not repeated by every caller: 1 s, then doubling up to retryAfterMs', async () => {
+    answer = refuse(500, 'InternalFailure', 'try later');
+    const get = provider({ retryAfterMs: 3000 });
+    const failAt = async (ms: number): Promise<unknown> => {
+      advanceTo(ms);
+      return firstValueFrom(get()).then(() => 'credentials', (e: unknown) => e);
+    };
+    expect(await failAt(0)).toMatchObject({ name: 'TransportError', httpStatus: 500, message: 'the credentials provider answered 500 InternalFailure: try later' });
+    expect(server.requests).toHaveLength(1);
+    // Within the back-off: the last failure again, at once, without asking.
+    const waiting = await failAt(400);
+    expect(waiting).toBeInstanceOf(TransportError);
+    expect(waiting).toMatchObject({ httpStatus: 500, message: 'no credentials: the credentials provider answered 500 InternalFailure: try later (asked again in 600 ms)' });
+    expect(server.requests).toHaveLength(1);
+    await failAt(1000); // 1 s after the first failure: asked, refused
+    expect(server.requests).toHaveLength(2);
+    await failAt(2999); // 2 s now
+    expect(server.requests).toHaveLength(2);
+    await failAt(3000);
+    expect(server.requests).toHaveLength(3);
+    await failAt(5999); // 4 s, capped at retryAfterMs (3 s)
+    expect(server.requests).toHaveLength(3);
+    answer = grant(60 * minute);
+    expect(await keyAt(get, 6000)).toBe('ASIA1');
+    expect(server.requests).toHaveLength(4);
   });
 
   it('credentials - a 403 is a TransportError with the status and the AWS message', async () => {
