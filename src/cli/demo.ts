@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from './io';
 import { jsonLine, table, writeLines } from './output';
+import { signalRequested } from './stop';
 
 /** The `reason` of an execution, or its details as `key=value` pairs. */
 const summary = (details: Readonly<Record<string, string>>): string => {
@@ -14,7 +15,7 @@ const summary = (details: Readonly<Record<string, string>>): string => {
 /**
  * `iot-jobs demo` (what `npm start` runs): the emulator, four sample jobs and the runner, all in this
  * process on loopback, with progress and a final table. Exits 0 when every job ended as the demo expects,
- * 1 otherwise. `--json` prints the runner's events and then `{"kind":"summary",…}` as JSON lines.
+ * 1 otherwise, and 1 when Ctrl-C or SIGTERM stops it (after removing its temporary folder). `--json` prints the runner's events and then `{"kind":"summary",…}` as JSON lines.
  */
 export const demoCommand = (program: Command, io: CliIo): void => {
   program
@@ -26,7 +27,14 @@ export const demoCommand = (program: Command, io: CliIo): void => {
       // Loaded here: the emulator and the runner are not needed by the other commands.
       const { runDemo, demoThing } = await import('./demo/scenario');
       if (!json) io.stdout.write(`iot-jobs demo: the emulator runs in this process; the device "${demoThing}" runs four jobs.\n\n`);
-      const result = await runDemo({ tty: !json && io.stdout.isTTY === true, json, write: (text) => io.stdout.write(text) });
+      // Ctrl-C or SIGTERM stops the demo, which removes what it made (a temporary folder), instead of killing it.
+      const stop = new AbortController();
+      const signals = signalRequested(io).subscribe((name) => {
+        stop.abort(name);
+      });
+      const result = await runDemo({ tty: !json && io.stdout.isTTY === true, json, write: (text) => io.stdout.write(text), signal: stop.signal }).finally(() => {
+        signals.unsubscribe();
+      });
       if (json) {
         io.stdout.write(jsonLine({ kind: 'summary', ok: result.ok, executions: result.rows }));
       } else {

@@ -128,6 +128,21 @@ describe('iot-jobs with a closed stdout', () => {
 
 });
 
+// Found in review of stop 9: Ctrl-C during `demo` (what `npm start` runs) killed the process by the signal, and
+// its temporary folder (emulator state, device files, journal) stayed behind.
+describe('iot-jobs demo stopped', () => {
+  it.each([['SIGINT'], ['SIGTERM']] as const)('cli - demo: %s while the jobs run removes the temporary folder and exits 1 with one line', async (signal) => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const run = cli(['demo'], { TMPDIR: tmp });
+    await eventually(() => run.stdout().includes('firmware-2-1-0') || run.stdout().includes('JOB'), 30_000, 'the demo under way');
+    run.proc.kill(signal);
+    expect(await exitWithin(run, 15_000)).toBe(1);
+    noStackTrace(run.stderr());
+    expect(run.stderr()).toBe(`iot-jobs: Stopped: ${signal} came before the demo's jobs ended\n`);
+    expect(readdirSync(tmp).filter((name) => name.startsWith('iot-jobs-demo-'))).toEqual([]);
+  }, 60_000);
+});
+
 // Found by review: Ctrl-C or SIGTERM while `watch` or `run` was still connecting killed the process by the
 // signal (exit 130 in a shell) instead of the documented exit 0.
 describe('iot-jobs stopped while connecting', () => {

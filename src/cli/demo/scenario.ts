@@ -8,11 +8,11 @@ import { firmwareUpdateHandler } from '../../agent/firmware/handler';
 import { runJobs } from '../../agent/run-jobs';
 import { createJobsClient } from '../../client';
 import type { JobExecutionStatus } from '../../codecs/job-execution';
-import { startEmulator } from '../../emulator';
+import { startEmulator, type Emulator } from '../../emulator';
 import { connectMqtt } from '../../transport/connect-mqtt';
 import { mqttTransport } from '../../transport/mqtt';
 import { renderProgress, type ProgressOptions } from '../progress';
-import { asyncScheduler, filter, lastValueFrom, mergeMap, scan, takeWhile, timeout } from '../rx';
+import { NEVER, asyncScheduler, filter, fromEvent, lastValueFrom, mergeMap, scan, takeUntil, takeWhile, timeout } from '../rx';
 import { type ExecutionRow, demoControlPlane } from './control-plane';
 import { calibrateSensorHandler, collectDiagnosticsHandler, writeDemoHandlerFolder } from './handlers';
 
@@ -40,6 +40,13 @@ export interface DemoOptions extends ProgressOptions {
   readonly stepMs?: number;
   /** The whole demo must end within this. Default 60 000 ms. */
   readonly deadlineMs?: number;
+  /** Aborting it stops the demo, which cleans up and rejects with a {@link StoppedError} naming the reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** The demo was stopped (Ctrl-C, SIGTERM) before its jobs ended; everything it made is gone. */
+export class StoppedError extends Error {
+  override readonly name = 'Stopped' as const;
 }
 
 /** What the demo found. */
@@ -75,14 +82,23 @@ const terminalOf = (event: RunnerEvent): string | undefined =>
  * `deadlineMs` (a bug) or the emulator cannot start.
  */
 export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
+  const { signal } = options;
   const stepMs = options.stepMs ?? 150;
+  // Between the steps that wait: a stop that came meanwhile ends the demo there.
+  const goOn = (): void => {
+    if (signal?.aborted === true) throw new StoppedError(`${String(signal.reason)} came before the demo's jobs ended`);
+  };
   const workDir = mkdtempSync(join(tmpdir(), 'iot-jobs-demo-'));
-  const installDir = join(workDir, 'device');
-  installPreviousRelease(installDir);
-  const handlerDir = writeDemoHandlerFolder(join(workDir, 'handlers'));
-  const emulator = await startEmulator();
-  const mqtt = await connectMqtt({ url: emulator.mqttUrl, clientId: demoThing });
+  let emulator: Emulator | undefined;
+  let mqtt: Awaited<ReturnType<typeof connectMqtt>> | undefined;
   try {
+    const installDir = join(workDir, 'device');
+    installPreviousRelease(installDir);
+    const handlerDir = writeDemoHandlerFolder(join(workDir, 'handlers'));
+    emulator = await startEmulator();
+    goOn();
+    mqtt = await connectMqtt({ url: emulator.mqttUrl, clientId: demoThing });
+    goOn();
     const image = firmwareImage(512 * 1024);
     const file = emulator.files.put('sensor-hub-2.1.0.bin', image);
     const jobs: readonly DemoJob[] = [
@@ -103,6 +119,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
     ];
     const control = demoControlPlane(emulator.controlEndpoint);
     for (const job of jobs) await control.createJob(job.jobId, demoThing, job.document, job.description);
+    goOn();
 
     const client = createJobsClient({ thingName: demoThing, transport: mqttTransport(mqtt) });
     const runner = runJobs(client, {
@@ -133,13 +150,15 @@ export const runDemo = async (options: DemoOptions): Promise<DemoResult> => {
       takeWhile((done) => done.size < jobs.length, true),
       filter((done) => done.size === jobs.length),
       timeout({ first: options.deadlineMs ?? 60_000 }),
+      takeUntil(signal === undefined ? NEVER : fromEvent(signal, 'abort')),
     );
-    await lastValueFrom(finished);
+    await lastValueFrom(finished, { defaultValue: undefined });
+    goOn();
     const rows = await Promise.all(jobs.map(async (job) => ({ ...(await control.describeExecution(job.jobId, demoThing)), expected: job.expected })));
     return { rows, ok: rows.every((row) => row.status === row.expected) };
   } finally {
-    await mqtt.endAsync();
-    await emulator.close();
+    await mqtt?.endAsync();
+    await emulator?.close();
     rmSync(workDir, { recursive: true, force: true });
   }
 };
