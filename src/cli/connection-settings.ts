@@ -152,8 +152,12 @@ export const resolveConnection = (flags: ConnectionFlags, io: Pick<CliIo, 'env' 
     : 10_000;
   const certPick = pick('cert');
   const keyPick = pick('key');
+  const caPick = pick('ca');
   if ((certPick === undefined) !== (keyPick === undefined)) throw new ConfigError(`${(certPick ?? keyPick)?.from ?? '--cert'}: --cert and --key go together`);
-  const [cert, key, ca] = [readPem(certPick), readPem(keyPick), readPem(pick('ca'))];
+  // Otherwise ignored: the connection would be in the clear while the user believes it is mutual TLS.
+  const tlsPick = certPick ?? caPick;
+  if (url.protocol === 'mqtt:' && tlsPick !== undefined) throw new ConfigError(`${tlsPick.from}: mqtt:// is plain TCP: TLS files need mqtts://`);
+  const [cert, key, ca] = [readPem(certPick), readPem(keyPick), readPem(caPick)];
   const tls = { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(ca === undefined ? {} : { ca }) };
   const base = `${url.href} as ${thing.value}`;
   if (protocol === 'mqtt') {

@@ -85,11 +85,13 @@ export const runCommand = (program: Command, io: CliIo): void => {
         throw new ConfigError('--reboot, --self-test and --allow-url configure firmware updates: they need --install-dir');
       }
       const journal = resolve(io.cwd, flags.journal ?? defaultJournalPath());
+      // Made before connecting: they check their options (`--allow-url`, ...), and a refusal must come first.
+      const handlers = handlersOf(flags, io);
       await withClient(command, io, async ({ opened: { client, reconnected$ }, json }) => {
         // Made once the settings have passed their checks: a refused command leaves nothing behind.
         mkdirSync(dirname(journal), { recursive: true, mode: 0o700 });
         const runner = runJobs(client, {
-          handlers: handlersOf(flags, io),
+          handlers,
           journal,
           reconnected: reconnected$,
           ...(flags.stepTimeout === undefined ? {} : { stepTimeoutInMinutes: flags.stepTimeout }),

@@ -140,6 +140,9 @@ describe('iot-jobs connection settings', () => {
       [['--thing', 'thing-A', '--endpoint', emu.dataEndpoint], {}, /an HTTPS endpoint needs credentials/],
       [['--thing', 'thing-A', '--endpoint', emu.dataEndpoint], { AWS_ACCESS_KEY_ID: 'AKID' }, /AWS_SECRET_ACCESS_KEY: not set/],
       [['--thing', 'thing-A', '--endpoint', emu.mqttUrl, '--cert', 'only.crt'], {}, /--cert: --cert and --key go together/],
+      // Found in review of stop 9: ignored, while --verbose said "device certificate"; the connection was plain TCP.
+      [['--thing', 'thing-A', '--endpoint', emu.mqttUrl, '--cert', 'd.crt', '--key', 'd.key'], {}, /--cert: mqtt:\/\/ is plain TCP: TLS files need mqtts:\/\//],
+      [['--thing', 'thing-A', '--endpoint', emu.mqttUrl], { IOT_JOBS_CA: 'ca.crt' }, /IOT_JOBS_CA: mqtt:\/\/ is plain TCP: TLS files need mqtts:\/\//],
       [['--thing', 'thing-A', '--endpoint', emu.mqttUrl], { IOT_JOBS_TIMEOUT: '0' }, /IOT_JOBS_TIMEOUT: expected milliseconds/],
       // Paths in the config file are relative to the file's folder.
       [['--config', file], {}, new RegExp(`config file ${file}: cert: cannot read ${join(dir, 'certs', 'device.crt')} \\(ENOENT\\)`)],

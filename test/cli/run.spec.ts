@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { groupAlive, groupGone, journaledStepGroup } from '../helpers/process-group';
-import { captureIo, createJob, eventually, freshThing, jsonLines, runCli } from './helpers';
+import { captureIo, countingServer, createJob, eventually, freshThing, jsonLines, runCli } from './helpers';
 import { main } from '../../src/cli';
 
 /** `iot-jobs run`: the runner on the command line, in process and as a process killed with SIGKILL. */
@@ -149,6 +149,16 @@ describe('iot-jobs run', () => {
     const bad = await runCli(['run', ...connection(thing), '--journal', join(dir, 'j.json'), '--once', '--install-dir', installDir, '--allow-url', 'https://example.com/no-slash']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('allowedUrlPrefixes');
+    // Found in review of stop 9: checked only once connected. Refused before any connection now.
+    const server = await countingServer();
+    try {
+      const early = await runCli(['run', '--endpoint', server.url, '--thing', thing, '--timeout', '2000', '--journal', join(dir, 'j.json'), '--once', '--install-dir', installDir, '--allow-url', 'https://example.com/no-slash']);
+      expect(early.code).toBe(2);
+      expect(early.stderr).toContain('allowedUrlPrefixes');
+      expect(server.connections()).toBe(0);
+    } finally {
+      await server.close();
+    }
     // Firmware flags without --install-dir are a usage error, before any connection.
     const orphan = await runCli(['run', '--endpoint', 'mqtt://127.0.0.1:9', '--thing', thing, '--once', '--reboot', 'sudo,reboot']);
     expect(orphan.code).toBe(2);
