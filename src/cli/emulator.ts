@@ -3,6 +3,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { startEmulator, type EmulatorOptions } from '../emulator';
 import { isFileName } from '../emulator/file-store';
 import { isThingName } from '../codecs/primitives';
+import type { CliIo } from './io';
+import { firstValueFrom } from './rx';
+import { signalRequested } from './stop';
 
 /** Default ports of `iot-jobs emulator` (docs/emulator.md). */
 export const emulatorDefaultPorts = { mqtt: 1883, mqttTls: 8883, data: 8080, dataTls: 8443, control: 8081 } as const;
@@ -61,8 +64,8 @@ interface EmulatorFlags {
   readonly file: Readonly<Record<string, Uint8Array>>;
 }
 
-/** `iot-jobs emulator`: runs the local AWS IoT Jobs service until SIGINT or SIGTERM. */
-export const emulatorCommand = (program: Command): void => {
+/** `iot-jobs emulator`: runs the local AWS IoT Jobs service until SIGINT or SIGTERM (or `io.signal`). */
+export const emulatorCommand = (program: Command, io: CliIo): void => {
   program
     .command('emulator')
     .description('run a local AWS IoT Jobs service (MQTT, iot-jobs-data HTTP API, control plane); prints its endpoints as one JSON line')
@@ -94,11 +97,8 @@ export const emulatorCommand = (program: Command): void => {
       const emulator = await startEmulator(options);
       const { mqttUrl, dataEndpoint, controlEndpoint, credentials, credentialsEndpoint } = emulator;
       const tlsFields = flags.tls === undefined ? {} : { tlsDir: flags.tls, credentialsEndpoint };
-      process.stdout.write(`${JSON.stringify({ mqttUrl, dataEndpoint, controlEndpoint, credentials, ...tlsFields })}\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      io.stdout.write(`${JSON.stringify({ mqttUrl, dataEndpoint, controlEndpoint, credentials, ...tlsFields })}\n`);
+      await firstValueFrom(signalRequested(io));
       await emulator.close();
     });
 };

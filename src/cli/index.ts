@@ -32,7 +32,7 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
       // One line, whatever the argument it quotes holds (a pretty-printed --details, an escape sequence).
       outputError: (text, write) => write(`iot-jobs: UsageError: ${oneLine(text.replace(/^error: /, '').trimEnd())}\n`),
     });
-  emulatorCommand(program);
+  emulatorCommand(program, io);
   describeCommand(program, io);
   pendingCommand(program, io);
   startNextCommand(program, io);

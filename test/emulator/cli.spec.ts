@@ -7,6 +7,8 @@ import { CreateJobCommand, IoTClient } from '@aws-sdk/client-iot';
 import type { MqttClient } from 'mqtt';
 import { firstValueFrom } from 'rxjs';
 import { connectMqtt, createJobsClient, mqttTransport, TransportError, type ConnectMqttOptions } from '../../src';
+import { main } from '../../src/cli';
+import { captureIo } from '../cli/helpers';
 import { job } from '../helpers/names';
 
 /**
@@ -137,6 +139,24 @@ describe('iot-jobs emulator (CLI)', () => {
     expect(await stop(run)).toBe(0);
     expect(run.stdout().split('\n')).toEqual([JSON.stringify(endpoints), '']);
     expect(run.stderr()).toBe('');
+  });
+
+  // Found in review of stop 9: the command wrote to process.stdout and waited for the process's own signals,
+  // so it ignored the CliIo it was given (in-process callers and tests could neither read nor stop it).
+  it('cli emulator - in process: writes its JSON line to the given io and stops when io.signal aborts', async () => {
+    const stop = new AbortController();
+    const captured = captureIo({}, { signal: stop.signal });
+    const exited = main(['node', 'iot-jobs', 'emulator', ...ephemeral], captured.io);
+    for (let i = 0; i < 100 && captured.stdout() === ''; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const endpoints: unknown = JSON.parse(captured.stdout());
+    expect(endpoints).toMatchObject({ mqttUrl: expect.stringMatching(/^mqtt:\/\/127\.0\.0\.1:\d+$/) });
+    const url = isEndpoints(endpoints) ? endpoints.mqttUrl : '';
+    const device1 = await device({ url, clientId: 'thing-A' });
+    await expect(firstValueFrom(device1.jobs.getPendingJobExecutions())).resolves.toMatchObject({ queuedJobs: [] });
+    await device1.end();
+    stop.abort();
+    expect(await exited).toBe(0);
+    expect(captured.stderr()).toBe('');
   });
 
   it('cli emulator - --state FILE keeps jobs and executions across a restart', async () => {
