@@ -58,10 +58,8 @@ const toReply = (message: MqttMessage, outcomeOf: (topic: string) => Outcome | u
 // once the filter is granted; an update with `expectedVersion` is sent again with the same clientToken (the
 // version makes it safe); other writes fail, since whether they were applied is unknown. A resumed session
 // loses nothing: it kept the subscription, and mqtt.js re-sent what was not acknowledged.
-const resendable = (call: Call): boolean =>
-  call.operation === 'getPendingJobExecutions' ||
-  call.operation === 'describeJobExecution' ||
-  (call.operation === 'updateJobExecution' && call.payload.expectedVersion !== undefined);
+const isRead = (call: Call): boolean => call.operation === 'getPendingJobExecutions' || call.operation === 'describeJobExecution';
+const resendable = (call: Call): boolean => isRead(call) || (call.operation === 'updateJobExecution' && call.payload.expectedVersion !== undefined);
 
 /**
  * The Jobs API over the MQTT reserved topics, on an mqtt.js client (or any {@link MqttPort}).
@@ -185,9 +183,10 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
           ready = false;
           if (sent) suspect = true;
         },
-        // A write already sent may have been applied: not the plain refusal that says nothing was sent.
+        // A write already sent may have been applied, and with the filter refused it cannot go again (not even
+        // a versioned update): not the plain refusal that says nothing was sent.
         failed: (error) => {
-          if (sent && !resendable(call)) fail(indeterminate(error));
+          if (sent && !isRead(call)) fail(indeterminate(error));
           else fail(error);
         },
         ended: () => {

@@ -294,6 +294,21 @@ describe('mqttTransport with a port whose subscriptions lapse with the session',
     expect(error).toMatchObject({ operation: 'startNextPendingJobExecution', message: expect.stringContaining('whether it was applied is unknown') });
     expect(error).not.toMatchObject({ reasonCode: 128 });
   });
+
+  // Found in review of stop 9: a versioned update (resendable) got the plain refusal, which says nothing was
+  // sent; it had been, and it cannot be sent again now, so whether it was applied is unknown.
+  it('mqtt transport - a re-subscribe refused after a lapse: a versioned update sent before fails as indeterminate too', async () => {
+    const port = createFakeMqttPort();
+    const jobs = client(port, 0);
+    const update = firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'SUCCEEDED', expectedVersion: 2 }));
+    await Promise.resolve();
+    expect(port.published().map((p) => p.topic)).toEqual([`${P}/job-1/update`]);
+    port.lapse();
+    port.refuse(`${P}/+/update/+`);
+    const error: unknown = await update.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ operation: 'updateJobExecution', message: expect.stringContaining('whether it was applied is unknown') });
+  });
 });
 
 describe('mqttTransport on a client that connects again after its end', () => {
