@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from './io';
 import { jsonLine, table, writeLines } from './output';
+import { take } from './rx';
 import { signalRequested } from './stop';
 
 /** The `reason` of an execution, or its details as `key=value` pairs. */
@@ -15,7 +16,8 @@ const summary = (details: Readonly<Record<string, string>>): string => {
 /**
  * `iot-jobs demo` (what `npm start` runs): the emulator, four sample jobs and the runner, all in this
  * process on loopback, with progress and a final table. Exits 0 when every job ended as the demo expects,
- * 1 otherwise, and 1 when Ctrl-C or SIGTERM stops it (after removing its temporary folder). `--json` prints the runner's events and then `{"kind":"summary",…}` as JSON lines.
+ * 1 otherwise, and 1 when Ctrl-C or SIGTERM stops it (after removing its temporary folder). `--json`
+ * prints the runner's events and then `{"kind":"summary",…}` as JSON lines.
  */
 export const demoCommand = (program: Command, io: CliIo): void => {
   program
@@ -28,8 +30,9 @@ export const demoCommand = (program: Command, io: CliIo): void => {
       const { runDemo, demoThing } = await import('./demo/scenario');
       if (!json) io.stdout.write(`iot-jobs demo: the emulator runs in this process; the device "${demoThing}" runs four jobs.\n\n`);
       // Ctrl-C or SIGTERM stops the demo, which removes what it made (a temporary folder), instead of killing it.
+      // Only the first: a second one kills the process as usual, should the clean-up hang.
       const stop = new AbortController();
-      const signals = signalRequested(io).subscribe((name) => {
+      const signals = signalRequested(io).pipe(take(1)).subscribe((name) => {
         stop.abort(name);
       });
       const result = await runDemo({ tty: !json && io.stdout.isTTY === true, json, write: (text) => io.stdout.write(text), signal: stop.signal }).finally(() => {
