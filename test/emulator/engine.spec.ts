@@ -74,6 +74,20 @@ describe('emulator engine', () => {
     expect(engine.nextDeadline()).toBeUndefined();
   });
 
+  // Found in review of stop 9: with the number kept, the retried execution and the failed one looked alike to the
+  // notification check (no notify, no notify-next), and a request naming the number reached the failed one.
+  it('engine - retryNewExecutionNumber false: the retry is notified and its number names the new execution', () => {
+    const { engine, create, events } = setup({ retryNewExecutionNumber: false });
+    create('job-1', { retryCriteria: [{ failureType: 'FAILED', numberOfRetries: 1 }] });
+    engine.startNextPendingJobExecution('thing-A', {});
+    events();
+    expect(engine.updateJobExecution('thing-A', { jobId: job('job-1'), status: 'FAILED' })).toMatchObject({ ok: true });
+    expect(engine.listExecutionsForThing('thing-A').map((e) => `${e.executionNumber}:${e.status}`)).toEqual(['1:FAILED', '1:QUEUED']);
+    expect(events()).toEqual(['jobExecutionsChanged:QUEUED=job-1', 'nextJobExecutionChanged:job-1']);
+    expect(engine.describeJobExecution('thing-A', { jobId: job('job-1'), executionNumber: 1 })).toMatchObject({ ok: true, value: { execution: { status: 'QUEUED', versionNumber: 1 } } });
+    expect(engine.updateJobExecution('thing-A', { jobId: job('job-1'), executionNumber: 1, status: 'IN_PROGRESS' })).toMatchObject({ ok: true });
+  });
+
   it('engine - the job in-progress timeout caps the step timer', () => {
     const { engine, create, advance } = setup();
     create('job-1', { inProgressTimeoutInMinutes: 2 });

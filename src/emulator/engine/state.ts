@@ -51,7 +51,8 @@ export const findExecution = (
   executionNumber?: number,
 ): ExecutionRecord | undefined => {
   const matching = (state.executions.get(thingName) ?? []).filter((e) => e.jobId === jobId);
-  return executionNumber === undefined ? matching.at(-1) : matching.find((e) => e.executionNumber === executionNumber);
+  // The newest with that number: a retry keeps its number when `retryNewExecutionNumber` is false.
+  return (executionNumber === undefined ? matching : matching.filter((e) => e.executionNumber === executionNumber)).at(-1);
 };
 
 const date = (ms: number): Date => new Date(Math.floor(ms / 1000) * 1000);
@@ -108,7 +109,8 @@ export const stateView = (e: ExecutionRecord): JobExecutionState & { versionNumb
 export const listedPending = (state: EngineState, thingName: string): ExecutionRecord[] =>
   pendingOf(state, thingName).slice(0, state.options.maxPendingListed);
 
-const keyOf = (e: ExecutionRecord | undefined): string => (e === undefined ? '' : `${e.jobId}#${e.executionNumber}`);
+// The record itself (`sequence`), not only its job and number, which a retry may keep.
+const keyOf = (e: ExecutionRecord | undefined): string => (e === undefined ? '' : `${e.jobId}#${e.executionNumber}#${e.sequence}`);
 
 /**
  * Runs `change` on a thing's executions and publishes what changed, exactly as the service does
