@@ -95,22 +95,34 @@ export const refusedProtoKey = `(root): the key "${protoKey}" is refused (io-ts 
 
 /**
  * Parses JSON text without throwing, and notes a `"__proto__"` key. Only the decoders of untrusted payloads
- * refuse it; the journal and the emulator read their JSON as it is. The reviver that looks for the key runs
+ * refuse it; the journal and the emulator read their JSON as it is. The parsed value is searched for the key
  * only when the text could hold it (spelled out, or behind a `\u` escape), so ordinary payloads parse at
  * JSON.parse's speed.
  */
 export const parseJson = (text: string): Parsed => {
+  let value: unknown;
   try {
-    if (!text.includes(protoKey) && !text.includes('\\u')) return { ok: true, value: JSON.parse(text) };
-    const seen = { protoKey: false };
-    const value: unknown = JSON.parse(text, (key: string, inner: unknown): unknown => {
-      if (key === protoKey) seen.protoKey = true;
-      return inner;
-    });
-    return seen.protoKey ? { ok: true, value, protoKey: true } : { ok: true, value };
+    value = JSON.parse(text);
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : 'invalid JSON' };
   }
+  if (!text.includes(protoKey) && !text.includes('\\u')) return { ok: true, value };
+  return holdsProtoKey(value) ? { ok: true, value, protoKey: true } : { ok: true, value };
+};
+
+/**
+ * True when an object anywhere in a parsed JSON value has an own `"__proto__"` key. Walked with a stack of
+ * its own, not by recursion (nor by JSON.parse's reviver, which recurses): JSON.parse reads any depth.
+ */
+const holdsProtoKey = (root: unknown): boolean => {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (!Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, protoKey)) return true;
+    for (const inner of Object.values(value)) pending.push(inner);
+  }
+  return false;
 };
 
 /** Decodes an already parsed payload; throws {@link DecodeError} if it was not JSON or fails `codec`. */

@@ -33,6 +33,15 @@ describe('a "__proto__" key', () => {
     expect(JSON.stringify(parsed.ok ? parsed.value : undefined)).toBe(JSON.stringify(JSON.parse(text)));
   });
 
+  // Found in review of stop 9: the check ran JSON.parse with a reviver, which recurses, so a deeply nested
+  // payload that held a `\u` escape was "not JSON" while the same without the escape parsed.
+  it('is looked for without recursion: deep nesting parses as JSON.parse does, and a key deep down is still noted', () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    expect(parseJson(`{"clientToken":"\u0041","x":${deep}}`)).toMatchObject({ ok: true, value: { clientToken: 'A' } });
+    const hidden = `{"x":${'['.repeat(20_000)}{"__proto__":{"a":1}}${']'.repeat(20_000)}}`;
+    expect(parseJson(hidden)).toMatchObject({ ok: true, protoKey: true });
+  });
+
   it('in an HTTPS job document (a JSON string) fails its decode', () => {
     const codec = operations.describeJobExecution.response(httpDocument(Doc));
     const body = { execution: { jobId: 'j', status: 'QUEUED', queuedAt: 1, jobDocument: '{"url":"x","__proto__":{"url":42}}' } };
