@@ -61,7 +61,7 @@ describe('emulator MQTT binding', () => {
     await expect(firstValueFrom(jobs.describeJobExecution({ jobId: 'job-9' }))).rejects.toMatchObject({ code: 'ResourceNotFound' });
   });
 
-  const raw = async (topic: string, payload: string, replyFilter: string): Promise<unknown> => {
+  const raw = async (topic: string, payload: string | Buffer, replyFilter: string): Promise<unknown> => {
     const other = await mqtt.connectAsync(broker.url, { clientId: 'raw-thing-A' });
     try {
       await other.subscribeAsync(replyFilter);
@@ -78,6 +78,9 @@ describe('emulator MQTT binding', () => {
     createJob('job-1');
     const P = '$aws/things/thing-A/jobs';
     await expect(raw(`${P}/get`, '{not json', `${P}/get/rejected`)).resolves.toMatchObject({ code: 'InvalidJson' });
+    // Found in review of stop 9: bytes that are not UTF-8 were read as U+FFFD and the request served (spec §2.5).
+    const notUtf8 = Buffer.concat([Buffer.from('{"clientToken":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    await expect(raw(`${P}/get`, notUtf8, `${P}/get/rejected`)).resolves.toMatchObject({ code: 'InvalidJson', message: expect.stringContaining('UTF-8') });
     await expect(raw(`${P}/job-1/update`, '{"status":"DONE","clientToken":"c1"}', `${P}/job-1/update/rejected`)).resolves.toMatchObject({
       code: 'InvalidRequest', clientToken: 'c1', message: expect.stringContaining('status'),
     });

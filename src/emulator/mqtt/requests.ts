@@ -61,10 +61,22 @@ const decodeRequest = <A>(codec: t.Decoder<unknown, A>, value: unknown, payload:
 
 const Document = t.unknown;
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The payload as text, or undefined when it is not UTF-8 (the service rejects it as InvalidJson, spec §2.5). */
+const utf8 = (payload: Uint8Array): string | undefined => {
+  try {
+    return strictUtf8.decode(payload);
+  } catch {
+    return undefined;
+  }
+};
+
 /** Answers one request published on `topic` with `payload` at time `now`. */
 export const answer = (engine: Engine, topic: RequestTopic, payload: Uint8Array, now: Date): MqttReply => {
   if (payload.byteLength > maxPayloadBytes) return rejected('InvalidRequest', `Payload exceeds ${maxPayloadBytes} bytes`, now, undefined);
-  const text = new TextDecoder().decode(payload);
+  const text = utf8(payload);
+  if (text === undefined) return rejected('InvalidJson', 'Payload is not valid UTF-8', now, undefined);
   const parsed = parseJson(text);
   if (!parsed.ok) return rejected('InvalidJson', `Payload is not valid JSON: ${parsed.message}`, now, undefined);
   const body = parsed.value;
@@ -104,7 +116,8 @@ export const answer = (engine: Engine, topic: RequestTopic, payload: Uint8Array,
 
 /** The clientToken of a payload, if it is a JSON object that has one (for replies to requests not decoded). */
 const tokenOf = (payload: Uint8Array): unknown => {
-  const parsed = parseJson(new TextDecoder().decode(payload));
+  const text = utf8(payload);
+  const parsed = parseJson(text ?? '');
   return parsed.ok && typeof parsed.value === 'object' && parsed.value !== null && 'clientToken' in parsed.value ? parsed.value.clientToken : undefined;
 };
 
