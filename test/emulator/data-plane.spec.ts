@@ -172,6 +172,19 @@ describe('data plane', () => {
     }
   });
 
+  // Found in review of stop 9: the MQTT request codecs read the body, so a clientToken (not a member of the
+  // HTTPS API, jobs-api.md §1) was checked, and one over 64 characters refused; other unknown members are ignored.
+  it('data plane - a clientToken in an HTTPS body is ignored like any member the API does not have', async () => {
+    const { port, createJob } = await start();
+    createJob('job-1');
+    const token = 'x'.repeat(65);
+    const started = await raw(port, 'PUT', '/things/thing-A/jobs/$next', JSON.stringify({ clientToken: token, other: 1 }));
+    expect(started).toMatchObject({ status: 200, json: { execution: { jobId: 'job-1', status: 'IN_PROGRESS' } } });
+    const updated = await raw(port, 'POST', '/things/thing-A/jobs/job-1', JSON.stringify({ status: 'SUCCEEDED', clientToken: token }));
+    expect(updated).toMatchObject({ status: 200 });
+    expect(JSON.stringify(updated.json)).not.toContain(token);
+  });
+
   it('data plane - a body over 128 KB is refused with 413, with or without content-length', async () => {
     const { port } = await start();
     const big = JSON.stringify({ status: 'IN_PROGRESS', statusDetails: { a: 'x'.repeat(1000) }, pad: 'y'.repeat(140 * 1024) });

@@ -110,6 +110,25 @@ describe('emulator MQTT binding', () => {
     });
   });
 
+  // Found in review of stop 9: QoS 2 was granted and served; AWS IoT supports QoS 0 and 1 only (spec §2.1).
+  it('emulator mqtt - QoS 2: a subscription is refused (SUBACK 128), a request is not served', async () => {
+    await start();
+    const P = '$aws/things/thing-A/jobs';
+    const device = await mqtt.connectAsync(broker.url, { clientId: 'qos2-thing-A', reconnectPeriod: 0 });
+    try {
+      await expect(device.subscribeAsync(`${P}/notify`, { qos: 2 })).rejects.toThrow('Subscribe error');
+      await device.subscribeAsync(`${P}/get/+`, { qos: 1 });
+      const replies: string[] = [];
+      device.on('message', (topic) => replies.push(topic));
+      await device.publishAsync(`${P}/get`, '{"clientToken":"q2"}', { qos: 2 });
+      await device.publishAsync(`${P}/get`, '{"clientToken":"q1"}', { qos: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(replies).toEqual([`${P}/get/accepted`]); // the QoS 1 request only
+    } finally {
+      await device.endAsync(true);
+    }
+  });
+
   it('emulator mqtt - strict mode: a device may not publish or subscribe another thing\'s topics', async () => {
     await start(true);
     const intruder = await mqtt.connectAsync(broker.url, { clientId: 'thing-B', reconnectPeriod: 0 });

@@ -132,7 +132,10 @@ const objectBody = (text: string): object | HttpFailure => {
   const parsed = parseJson(text);
   if (!parsed.ok) return invalid(`Request body is not valid JSON: ${parsed.message}`);
   const body = parsed.value;
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? body : invalid('Request body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid('Request body must be a JSON object');
+  // The request codecs are the MQTT ones, which check a clientToken; the HTTPS API has none, and ignores it as it
+  // ignores any member it does not model (jobs-api.md §1).
+  return Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'clientToken'));
 };
 
 /**

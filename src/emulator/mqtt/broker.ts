@@ -65,14 +65,20 @@ export const startJobsBroker = async (options: JobsBrokerOptions): Promise<JobsB
         callback(new Error(`client ${client.id} may not publish to ${topic}`));
         return;
       }
+      // AWS IoT supports QoS 0 and 1 only: a QoS 2 request is not served (spec §2.1).
+      if (packet.qos === 2) {
+        callback(null);
+        return;
+      }
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const answered = serviceReply(engine, gate, topic, payload, new Date(now()));
       callback(null);
       if (answered !== undefined) publish(answered);
     },
     authorizeSubscribe: (client, subscription, callback) => {
-      // A refused filter gets SUBACK 128 (the connection stays up), as AWS IoT answers an unauthorized one.
-      if (options.strict && subscription.topic.startsWith('$aws/') && !ownsTopic(client, subscription.topic)) {
+      // A refused filter gets SUBACK 128 (the connection stays up), as AWS IoT answers an unauthorized one. QoS 2
+      // is refused so too (AWS IoT sends no SUBACK at all: a client would wait instead of learning why).
+      if (subscription.qos === 2 || (options.strict && subscription.topic.startsWith('$aws/') && !ownsTopic(client, subscription.topic))) {
         callback(null, null);
         return;
       }
