@@ -9,6 +9,7 @@ export { Observable } from 'rxjs/internal/Observable';
 export { Subject } from 'rxjs/internal/Subject';
 export { EmptyError } from 'rxjs/internal/util/EmptyError';
 export { ReplaySubject } from 'rxjs/internal/ReplaySubject';
+export { isObservable } from 'rxjs/internal/util/isObservable';
 export { EMPTY } from 'rxjs/internal/observable/empty';
 export { NEVER } from 'rxjs/internal/observable/never';
 export { concat } from 'rxjs/internal/observable/concat';

@@ -13,6 +13,13 @@ export const invalidEvent = (event: unknown): string | undefined => {
   if (typeof event !== 'object' || event === null || !('kind' in event)) return `expected an object with a kind, got ${typeof event}`;
   if (!eventKinds.has(event.kind)) return `unknown kind ${typeof event.kind === "string" ? JSON.stringify(event.kind) : typeof event.kind}`;
   if (event.kind === 'done' && !('status' in event && outcomes.has(event.status))) return 'a done event needs status SUCCEEDED or FAILED';
+  // The fields the runner journals or sends: a wrong type there would fail the journal's check, not the job.
+  const step: unknown = 'step' in event ? event.step : undefined;
+  if (step !== undefined && typeof step !== 'string') return `step: expected a string, got ${typeof step}`;
+  const percent: unknown = 'percent' in event ? event.percent : undefined;
+  if (percent !== undefined && !(typeof percent === 'number' && Number.isFinite(percent))) return `percent: expected a number, got ${typeof percent}`;
+  const details: unknown = 'details' in event ? event.details : undefined;
+  if (details !== undefined && (typeof details !== 'object' || details === null || Array.isArray(details))) return `details: expected an object, got ${Array.isArray(details) ? 'an array' : typeof details}`;
   return undefined;
 };
 

@@ -1,7 +1,7 @@
 import type { JobsClient } from '../../client';
 import { type DeviceStatus, JobExecutionStatus, isTerminalStatus } from '../../codecs/job-execution';
 import type { StatusDetails } from '../../codecs/primitives';
-import { type JobsError, RejectedError } from '../../errors';
+import { DecodeError, type JobsError, RejectedError } from '../../errors';
 import { type Observable, catchError, defer, mergeMap, of, throwError } from '../../rx';
 import { toJobsError } from './resilient';
 import { type RetryUpdateOptions, type UpdateOutcome, classifyUpdateError, retryUpdate } from '../retry-update';
@@ -96,8 +96,8 @@ const stateCodes = new Set(['TerminalStateReached', 'InvalidStateTransition', 'R
 
 /**
  * Sends `update` with `expectedVersion` (none when undefined) until it is accepted, found `gone`, or
- * refused. Never errors for a service answer; errors only with a fatal error (a bug: InvalidRequestError,
- * DecodeError), which the runner reports.
+ * refused. Never errors for a service answer (one that cannot be decoded is judged by reading the
+ * execution); errors only with a fatal error (a bug: InvalidRequestError), which the runner reports.
  */
 export const deliverStatus = (context: DeliveryContext, update: StatusToSend, expectedVersion: number | undefined): Observable<Delivery> => {
   const { jobId, executionNumber, status } = update;
@@ -114,7 +114,8 @@ export const deliverStatus = (context: DeliveryContext, update: StatusToSend, ex
           return of(now.status === status ? { kind: 'accepted', versionNumber: now.versionNumber, attempts } : { kind: 'gone', status: now.status, attempts });
         }
         if (outcome.kind === 'version-mismatch' && rereads < maxVersionRereads) return attempt(now.versionNumber, rereads + 1);
-        return of({ kind: 'refused', error: toJobsError(outcome.error), attempts, final: true });
+        // Still not applied: refused for good, or, when the answer could not be read, still owed.
+        return of({ kind: 'refused', error: toJobsError(outcome.error), attempts, final: outcome.kind !== 'gave-up' });
       }),
       // The read that judges a refusal failed (it gave up, or a bug): the update may still be owed.
       catchError((error: unknown) => of<Delivery>({ kind: 'refused', error: toJobsError(error), attempts, final: classifyUpdateError(error) !== 'retry' })),
@@ -144,6 +145,13 @@ export const deliverStatus = (context: DeliveryContext, update: StatusToSend, ex
           case 'gave-up':
             return of({ kind: 'refused', error: toJobsError(outcome.error), attempts, final: false });
         }
+      }),
+      // A reply that fails its codec (a rejection without its code, say) does not say whether the update was
+      // applied: judged by reading the execution, and still owed if it was not.
+      catchError((error: unknown) => {
+        if (!(error instanceof DecodeError)) return throwError(() => error);
+        attempts += 1;
+        return judge({ kind: 'gave-up', error, attempts: 1, earlierMayHaveApplied: true }, rereads);
       }),
     );
 

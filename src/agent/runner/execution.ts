@@ -1,5 +1,5 @@
 import type { StatusDetails } from '../../codecs/primitives';
-import { type Observable, type Subscription, EMPTY, Observable as Stream, Subject, catchError, concat, defer, filter, map, of, tap, timer } from '../../rx';
+import { type Observable, type Subscription, EMPTY, Observable as Stream, Subject, catchError, concat, defer, filter, isObservable, map, of, tap, timer } from '../../rx';
 import { coalesceProgress, heartbeat } from '../coalesce';
 import type { ExecutionRef, RunnerEvent } from '../events';
 import type { HandlerDetails, HandlerEvent, JobHandler } from '../handler';
@@ -83,7 +83,7 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
       if (!end()) return;
       if (abortHandler) abort.abort(new Error(String(details['reason'])));
       stopRunning();
-      finishing = finishExecution(context, ref, status, details, version).subscribe(subscriber);
+      finishing = finishExecution(context, ref, status, details, version, job.queuedAt).subscribe(subscriber);
     };
     const gone = (status: RunnerEvent & { kind: 'canceled' }): void => {
       if (!end()) return;
@@ -236,12 +236,26 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
       }
     };
 
+    const teardown = (): void => {
+      if (phase === 'running') abort.abort(new Error('the runner stopped'));
+      phase = 'ended';
+      stopRunning();
+      finishing?.unsubscribe();
+    };
+    // Handlers are user code: one whose run throws, or returns no Observable (an `async run`, say), fails its job.
     let work: Observable<HandlerEvent>;
     try {
       work = handler.run({ jobId: ref.jobId, executionNumber: ref.executionNumber, document: job.document, signal: abort.signal, resumed: job.resumed, checkpoint: job.checkpoint, step: job.step });
     } catch (error) {
       finish('FAILED', { reason: errorMessage(error) }, false);
-      return () => finishing?.unsubscribe();
+      return teardown;
+    }
+    // Typed, but a JavaScript handler, or an `async` one, may return anything.
+    const returned: unknown = work;
+    if (!isObservable(returned)) {
+      const got = returned instanceof Promise ? 'a Promise' : typeof returned;
+      finish('FAILED', { reason: `handler "${handler.name}" did not return an Observable from run() (got ${got})` }, false);
+      return teardown;
     }
     const handling = work.subscribe({
       next: (event) => {
@@ -262,11 +276,5 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
     // A handler that ended the job while being subscribed (a synchronous `done`) is stopped now.
     if (stillRunning()) running.push(handling);
     else handling.unsubscribe();
-
-    return () => {
-      if (phase === 'running') abort.abort(new Error('the runner stopped'));
-      phase = 'ended';
-      stopRunning();
-      finishing?.unsubscribe();
-    };
+    return teardown;
   });

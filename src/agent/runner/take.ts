@@ -1,11 +1,13 @@
+import * as t from 'io-ts';
+import { decodeJson } from '../../codecs/decode';
 import type { JobExecution } from '../../codecs/job-execution';
 import { DeviceStatus } from '../../codecs/job-execution';
-import { isJobId } from '../../codecs/primitives';
-import { JobsError } from '../../errors';
-import { type Observable, concat, defer, map, mergeMap, of } from '../../rx';
+import { EpochSeconds, JobId, Long, isJobId } from '../../codecs/primitives';
+import { DecodeError, JobsError } from '../../errors';
+import { type Observable, catchError, concat, defer, map, mergeMap, of } from '../../rx';
 import type { ExecutionRef, RunnerEvent } from '../events';
 import type { JobHandler, Match } from '../handler';
-import type { CompletedExecution, RunningExecution } from '../journal';
+import { type CompletedExecution, type RunningExecution, sameSecond } from '../journal';
 import { retryUpdate } from '../retry-update';
 import type { RunnerContext } from './context';
 import { deliverStatus, statusOfRefusedDescribe } from './deliver';
@@ -67,9 +69,15 @@ const choose = (handlers: readonly JobHandler[], document: unknown): Choice => {
 const errorEvent = (ref: ExecutionRef | undefined, error: unknown): RunnerEvent => ({ ...ref, kind: 'error', error: toJobsError(error) });
 
 /** Reports again the outcome of an execution completed here that the service still has in progress. */
-const reportAgain = (context: RunnerContext, ref: ExecutionRef, done: CompletedExecution, version: number | undefined): Observable<RunnerEvent> => {
-  // The outcome still queued for delivery, with its details, if it is there (a delivery that gave up).
-  const queued = context.journal.outbox.find((entry) => entry.jobId === ref.jobId && entry.executionNumber === ref.executionNumber);
+const reportAgain = (context: RunnerContext, ref: ExecutionRef, done: CompletedExecution, version: number | undefined, queuedAt: Date | undefined): Observable<RunnerEvent> => {
+  // The outcome still queued for delivery, with its details, if it is there (a delivery that gave up), and if
+  // it is this execution's (not one of a job deleted and created again with the same id).
+  const queued = context.journal.outbox.find(
+    (entry) =>
+      entry.jobId === ref.jobId &&
+      entry.executionNumber === ref.executionNumber &&
+      (entry.queuedAt === undefined || queuedAt === undefined || sameSecond(entry.queuedAt, queuedAt)),
+  );
   if (queued !== undefined) return deliverEntry(context, queued, version);
   const status = DeviceStatus.is(done.status) ? done.status : 'FAILED';
   const again = { jobId: ref.jobId, executionNumber: ref.executionNumber, status, statusDetails: { reason: `completed earlier on this device as ${done.status}` } };
@@ -98,7 +106,7 @@ const runTaken = (context: RunnerContext, options: TakeOptions, execution: JobEx
     // StartNext returns IN_PROGRESS executions first: one the journal still holds is no longer in progress.
     if (running !== undefined) dropRunning(context, options, running);
     const done = context.journal.completedAs(jobId, executionNumber, queuedAt);
-    if (done !== undefined) return reportAgain(context, ref, done, version);
+    if (done !== undefined) return reportAgain(context, ref, done, version, queuedAt);
     const reject = (reason: string): Observable<RunnerEvent> => finishExecution(context, ref, 'REJECTED', { reason }, version, queuedAt);
     let choice: Choice;
     try {
@@ -115,6 +123,36 @@ const runTaken = (context: RunnerContext, options: TakeOptions, execution: JobEx
     );
   });
 
+/** The ids a StartNext reply that failed its codec may still hold, each checked by its own codec. */
+const UndecodedExecution = t.type({
+  execution: t.intersection([t.type({ jobId: JobId, executionNumber: Long }), t.partial({ versionNumber: Long, queuedAt: EpochSeconds })]),
+});
+
+/** An execution StartNext put IN_PROGRESS whose reply failed its codec, and why. */
+interface Undecoded {
+  readonly ref: ExecutionRef;
+  readonly execution: t.TypeOf<typeof UndecodedExecution>['execution'];
+  readonly issues: readonly string[];
+}
+
+/** Which execution an unusable StartNext reply names, when `error` is a DecodeError whose payload says so. */
+const undecodedExecution = (error: unknown): Undecoded | undefined => {
+  if (!(error instanceof DecodeError)) return undefined;
+  try {
+    const { execution } = decodeJson(UndecodedExecution, { payload: error.payload });
+    return { ref: { jobId: execution.jobId, executionNumber: execution.executionNumber }, execution, issues: error.issues };
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * REJECTED, with the decoder's report: StartNext returns an IN_PROGRESS execution first, so one left running
+ * because its reply cannot be read (a document the client's document codec refuses) would block the queue.
+ */
+const rejectUndecoded = (context: RunnerContext, taken: Undecoded): Observable<RunnerEvent> =>
+  finishExecution(context, taken.ref, 'REJECTED', { reason: `this device could not decode the execution: ${taken.issues.join('; ')}` }, taken.execution.versionNumber, taken.execution.queuedAt);
+
 /**
  * StartNext, run what it returns, and again, until the queue is empty. A StartNext that fails for good
  * ends the drain with an `error` event (the next wake-up tries again).
@@ -122,20 +160,31 @@ const runTaken = (context: RunnerContext, options: TakeOptions, execution: JobEx
 export const drainQueue = (context: RunnerContext, options: TakeOptions): Observable<RunnerEvent> => {
   const { stepTimeoutInMinutes } = context;
   let previous: string | undefined;
+  // The same execution twice in a row: what the runner did did not move it on. Wait for the next wake-up
+  // rather than ask again at once, in a loop.
+  const again = (execution: Pick<JobExecution, 'jobId' | 'executionNumber' | 'queuedAt' | 'versionNumber'>): Observable<RunnerEvent> | undefined => {
+    const key = JSON.stringify([execution.jobId, execution.executionNumber, execution.queuedAt, execution.versionNumber]);
+    if (key !== previous) {
+      previous = key;
+      return undefined;
+    }
+    return of(errorEvent(undefined, new JobsError(`StartNext returned ${execution.jobId}#${String(execution.executionNumber)} again unchanged; waiting for the next wake-up`)));
+  };
   const next = (): Observable<RunnerEvent> =>
     retryUpdate(() => context.client.startNextPendingJobExecution(stepTimeoutInMinutes === undefined ? {} : { stepTimeoutInMinutes }), context.retry).pipe(
+      // A reply that fails its codec (a job document the client's document codec refuses, say) ends only this
+      // StartNext: the execution it names is REJECTED when that much can be read, else the drain waits.
+      catchError((error: unknown) => of({ kind: 'unusable' as const, error })),
       mergeMap((outcome) => {
+        if (outcome.kind === 'unusable') {
+          const taken = undecodedExecution(outcome.error);
+          if (taken === undefined) return of(errorEvent(undefined, outcome.error));
+          return again(taken.execution) ?? concat(of(errorEvent(taken.ref, outcome.error)), rejectUndecoded(context, taken), defer(next));
+        }
         if (outcome.kind !== 'accepted') return of(errorEvent(undefined, outcome.error));
         const { execution } = outcome.value;
         if (execution === undefined) return of<RunnerEvent>({ kind: 'idle' });
-        // The same execution twice in a row: what the runner did did not move it on. Wait for the next
-        // wake-up rather than ask again at once, in a loop.
-        const key = JSON.stringify([execution.jobId, execution.executionNumber, execution.queuedAt, execution.versionNumber]);
-        if (key === previous) {
-          return of(errorEvent(undefined, new JobsError(`StartNext returned ${execution.jobId}#${String(execution.executionNumber)} again unchanged; waiting for the next wake-up`)));
-        }
-        previous = key;
-        return concat(runTaken(context, options, execution), defer(next));
+        return again(execution) ?? concat(runTaken(context, options, execution), defer(next));
       }),
     );
   return defer(next);
@@ -196,7 +245,10 @@ export const resumeRunning = (context: RunnerContext, options: TakeOptions, runn
     () => context.client.describeJobExecution({ jobId: running.jobId, executionNumber: running.executionNumber, includeJobDocument: true }),
     context.retry,
   ).pipe(
+    // A reply that fails its codec: reported, and the journal keeps the execution for StartNext to return.
+    catchError((error: unknown) => of({ kind: 'unusable' as const, error })),
     mergeMap((outcome): Observable<RunnerEvent> => {
+      if (outcome.kind === 'unusable') return of(errorEvent({ jobId: running.jobId, executionNumber: running.executionNumber }, outcome.error));
       if (outcome.kind === 'accepted') return resumeWith(context, options, running, outcome.value.execution);
       const ended = statusOfRefusedDescribe(outcome.error);
       if (ended !== undefined) {
