@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as t from 'io-ts';
 import { decodePayload, parseJson } from '../codecs/decode';
@@ -142,6 +142,18 @@ export const moveAside = (path: string, at: Date): string => {
 };
 
 /**
+ * Makes the journal's folder (and its parents) when missing, readable by the owner only (mode 0700), as
+ * `iot-jobs run` does. Errors: throws {@link JournalError} when it cannot be made.
+ */
+export const makeJournalFolder = (path: string): void => {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new JournalError(`cannot make the folder of journal ${path}: ${errorMessage(error)}`, path, { cause: error });
+  }
+};
+
+/**
  * Removes temporary files a crash left between writing and renaming (they never replaced the journal, so
  * they hold nothing that was committed). Returns their paths.
  */
@@ -152,7 +164,7 @@ export const removeTemporaries = (path: string): string[] => {
   try {
     names = readdirSync(folder);
   } catch {
-    return []; // the folder does not exist yet: the first write will say so
+    return []; // nothing to remove (or nothing readable: the first write will say so)
   }
   const removed: string[] = [];
   for (const name of names.filter((entry) => entry.startsWith(prefix))) {

@@ -12,6 +12,7 @@ import {
   emptyJournalState,
   moveAside,
   readJournalFile,
+  makeJournalFolder,
   removeTemporaries,
   writeJournalFile,
 } from './journal-file';
@@ -170,7 +171,8 @@ const sameExecution = (a: { jobId: string; executionNumber?: number }, b: { jobI
   a.jobId === b.jobId && (a.executionNumber === undefined || b.executionNumber === undefined || a.executionNumber === b.executionNumber);
 
 /**
- * Opens the journal at `path`: a missing file is an empty journal; a file that is not a valid journal is
+ * Opens the journal at `path`: a missing file is an empty journal (its folder is made, mode 0700, when
+ * missing); a file that is not a valid journal is
  * moved to `<path>.corrupt-<timestamp>` (never overwritten, never deleted) and the journal starts empty,
  * with `recovered` saying so. The journal is written once on open, so an unwritable location fails here
  * rather than in the middle of a job. Errors: throws {@link JournalError} when the file exists but cannot
@@ -178,6 +180,7 @@ const sameExecution = (a: { jobId: string; executionNumber?: number }, b: { jobI
  */
 export const openJournal = (path: string, options: JournalOptions = {}): OpenedJournal => {
   const now = options.now ?? (() => new Date());
+  makeJournalFolder(path);
   const removedTemporaries = removeTemporaries(path);
   const contents = readJournalFile(path);
   let recovered: JournalRecovery | undefined;

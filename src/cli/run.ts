@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Argv, splitCommand } from '../agent/device-client/command';
 import { deviceClientHandler } from '../agent/device-client-handler';
@@ -88,8 +87,6 @@ export const runCommand = (program: Command, io: CliIo): void => {
       // Made before connecting: they check their options (`--allow-url`, ...), and a refusal must come first.
       const handlers = handlersOf(flags, io);
       await withClient(command, io, async ({ opened: { client, reconnected$ }, json }) => {
-        // Made once the settings have passed their checks: a refused command leaves nothing behind.
-        mkdirSync(dirname(journal), { recursive: true, mode: 0o700 });
         const runner = runJobs(client, {
           handlers,
           journal,

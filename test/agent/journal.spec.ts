@@ -174,7 +174,19 @@ describe('journal', () => {
     fs.mkdirSync(path);
     expect(() => openJournal(path, options())).toThrow(JournalError);
     expect(filesIn()).toEqual(['journal.json']);
-    expect(() => openJournal(join(folder, 'missing-folder', 'journal.json'), options())).toThrow(/cannot write journal/);
+    // A folder that cannot be made (its parent is a file) is the error; see the next test for a missing one.
+    fs.writeFileSync(join(folder, 'a-file'), '');
+    expect(() => openJournal(join(folder, 'a-file', 'sub', 'journal.json'), options())).toThrow(JournalError);
+  });
+
+  // Found by a new user's walkthrough: the README's runner snippet died with an unhandled JournalError (ENOENT)
+  // because /var/lib/iot-jobs did not exist; `iot-jobs run` made the folder, the library did not.
+  it('journal - a missing folder is made (mode 0700), as `iot-jobs run` makes it', () => {
+    const nested = join(folder, 'var', 'lib', 'iot-jobs', 'journal.json');
+    const { journal } = openJournal(nested, options());
+    journal.complete({ jobId: jobA, executionNumber: 1, status: 'SUCCEEDED' });
+    expect(openJournal(nested, options()).journal.wasCompleted('job-A', 1)).toBe(true);
+    expect(fs.statSync(join(folder, 'var', 'lib', 'iot-jobs')).mode & 0o777).toBe(0o700);
   });
 
   it('journal - a completed execution cannot begin again; another cannot begin while one runs', () => {
