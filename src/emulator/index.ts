@@ -5,8 +5,8 @@
  * control plane that `@aws-sdk/client-iot` can drive, and files served over HTTP. Device requests can be
  * rate limited and faults injected (docs/emulator.md).
  */
-import http from 'node:http';
-import https from 'node:https';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SchedulerLike } from 'rxjs';
 import type { Engine, EngineSnapshot } from './engine/engine';

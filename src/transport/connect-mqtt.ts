@@ -1,5 +1,5 @@
-import net from 'node:net';
-import tls from 'node:tls';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { timer } from '../rx';
 import { InvalidRequestError, TransportError } from '../errors';

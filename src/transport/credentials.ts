@@ -1,4 +1,4 @@
-import https from 'node:https';
+import * as https from 'node:https';
 import * as t from 'io-ts';
 import { type Observable, type SchedulerLike, type Subscription, asyncScheduler, catchError, defer, map, of, share, tap, throwError, timeout } from '../rx';
 import { DecodeError, InvalidRequestError, TransportError } from '../errors';

@@ -1,5 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { Observable } from '../rx';
 import { TransportError, type EventName, type OperationName } from '../errors';
 

@@ -1,5 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, from, map, mergeMap, of, share, take, throwError, throwIfEmpty } from '../rx';
 import { parseJson } from '../codecs/decode';
 import { HttpErrorBody } from '../codecs/http';

@@ -1,5 +1,5 @@
-import net from 'node:net';
-import tls from 'node:tls';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Engine } from '../engine/engine';
 import type { Notification } from '../engine/types';
