@@ -151,7 +151,7 @@ const endpointUrl = (endpoint: string): URL | undefined => {
  * concurrent callers share one request; while a refresh fails, the old credentials are used until 30 s
  * before they expire, and the next attempt waits `retryAfterMs`. With no credentials held, a failed fetch
  * is retried 1 s later, then 2 s, 4 s, ... up to `retryAfterMs`; meanwhile callers get its error at once
- * (`no credentials: ... (asked again in N ms)`), without a request. `timeoutMs` (default 10 000) and
+ * (`no credentials: ... (not asked again for N ms)`), without a request. `timeoutMs` (default 10 000) and
  * `retryAfterMs` (default 30 000) are integers 1–2147483647. Errors: throws InvalidRequestError for bad options; the provider errors with
  * TransportError (`httpStatus` set for an HTTP refusal, e.g. 403 for a certificate not allowed the role
  * alias) when it has no valid credentials to give.
@@ -177,30 +177,43 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
   const headers = { host: origin.host, accept: 'application/json', ...(thingName === undefined ? {} : { 'x-amzn-iot-thingname': thingName }) };
   const exchange = { origin, method: 'GET', target: `/role-aliases/${roleAlias}/credentials`, headers, agent };
   let cached: Cached | undefined;
+  // After a failed background refresh (credentials held), when to try again.
   let retryAt = Number.NEGATIVE_INFINITY;
-  // Failed fetches in a row while no credentials were held, and the last failure: what callers get while
-  // the next attempt waits.
+  // Failed fetches in a row while no credentials were held, the last of them (what callers get meanwhile),
+  // and until when nobody asks again.
   let failures = 0;
   let lastFailure: TransportError | undefined;
+  let backOffUntil = Number.NEGATIVE_INFINITY;
   const usable = (): Cached | undefined => (cached !== undefined && scheduler.now() < cached.usableUntil ? cached : undefined);
-  // One request however many callers wait; it is aborted if they all unsubscribe.
+  // One request however many callers wait; it is aborted if they all unsubscribe. Its outcome is recorded
+  // here, before `share()`, so once per request however many wait.
   const refresh$ = sendHttp(exchange).pipe(
     timeout({ first: timeoutMs, scheduler, with: () => throwError(() => new TransportError(`no reply from the credentials provider ${origin.host} within ${timeoutMs} ms`)) }),
     map(readCredentials),
-    tap((credentials) => {
-      cached = cacheEntry(credentials, scheduler.now());
-      failures = 0;
-      lastFailure = undefined;
+    tap({
+      next: (credentials) => {
+        cached = cacheEntry(credentials, scheduler.now());
+        failures = 0;
+        lastFailure = undefined;
+        backOffUntil = Number.NEGATIVE_INFINITY;
+      },
+      error: (error: unknown) => {
+        const now = scheduler.now();
+        // With credentials held, the next try waits retryAfterMs; with none, 1 s, doubling up to retryAfterMs.
+        if (usable() !== undefined) {
+          retryAt = now + retryAfterMs;
+          return;
+        }
+        failures += 1;
+        lastFailure = error instanceof TransportError ? error : new TransportError(`the credentials provider failed: ${errorMessage(error)}`);
+        backOffUntil = now + Math.min(retryAfterMs, 1000 * 2 ** Math.min(failures - 1, 30));
+      },
     }),
     share(),
   );
   const refreshed$ = refresh$.pipe(
     catchError((error: unknown) => {
       const still = usable();
-      if (still === undefined) failures += 1;
-      lastFailure = error instanceof TransportError ? error : new TransportError(`the credentials provider failed: ${errorMessage(error)}`);
-      // With credentials held, the next try waits retryAfterMs; with none, 1 s, doubling up to retryAfterMs.
-      retryAt = scheduler.now() + (still === undefined ? Math.min(retryAfterMs, 1000 * 2 ** Math.min(failures - 1, 30)) : retryAfterMs);
       return still === undefined ? throwError(() => error) : of(still.credentials);
     }),
   );
@@ -211,10 +224,10 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
     defer(() => {
       const held = usable();
       if (held === undefined) {
-        const wait = retryAt - scheduler.now();
+        const wait = backOffUntil - scheduler.now();
         if (lastFailure === undefined || wait <= 0) return refreshed$;
         const { message, httpStatus } = lastFailure;
-        return throwError(() => new TransportError(`no credentials: ${message} (asked again in ${Math.ceil(wait)} ms)`, { ...(httpStatus === undefined ? {} : { httpStatus }) }));
+        return throwError(() => new TransportError(`no credentials: ${message} (not asked again for ${Math.ceil(wait)} ms)`, { ...(httpStatus === undefined ? {} : { httpStatus }) }));
       }
       if (scheduler.now() >= held.refreshAt && scheduler.now() >= retryAt && (background === undefined || background.closed)) {
         background = refreshed$.subscribe({ error: () => undefined });

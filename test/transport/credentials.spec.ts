@@ -171,7 +171,7 @@ describe('iotCredentialsProvider', () => {
     expect(error).toMatchObject({ httpStatus: 500, message: 'the credentials provider answered 500 InternalFailure: try later' });
     answer = grant(60 * minute);
     // With none held, the next try waits 1 s after that failure.
-    await expect(firstValueFrom(get())).rejects.toThrow(/^no credentials: .*\(asked again in 1000 ms\)$/);
+    await expect(firstValueFrom(get())).rejects.toThrow(/^no credentials: .*\(not asked again for 1000 ms\)$/);
     expect(await keyAt(get, 59 * minute + 32_000)).toBe('ASIA2');
   });
 
@@ -189,7 +189,7 @@ describe('iotCredentialsProvider', () => {
     // Within the back-off: the last failure again, at once, without asking.
     const waiting = await failAt(400);
     expect(waiting).toBeInstanceOf(TransportError);
-    expect(waiting).toMatchObject({ httpStatus: 500, message: 'no credentials: the credentials provider answered 500 InternalFailure: try later (asked again in 600 ms)' });
+    expect(waiting).toMatchObject({ httpStatus: 500, message: 'no credentials: the credentials provider answered 500 InternalFailure: try later (not asked again for 600 ms)' });
     expect(server.requests).toHaveLength(1);
     await failAt(1000); // 1 s after the first failure: asked, refused
     expect(server.requests).toHaveLength(2);
@@ -202,6 +202,34 @@ describe('iotCredentialsProvider', () => {
     answer = grant(60 * minute);
     expect(await keyAt(get, 6000)).toBe('ASIA1');
     expect(server.requests).toHaveLength(4);
+  });
+
+  // Found in review of the back-off: the failure was counted once per waiting caller (after share()), so one
+  // refused fetch shared by three callers set a 4 s wait instead of 1 s.
+  it('credentials - one failed fetch shared by concurrent callers counts once: the next try is 1 s later', async () => {
+    answer = refuse(500, 'InternalFailure', 'try later');
+    const get = provider();
+    advanceTo(0);
+    const settled = await Promise.all([get(), get(), get()].map((o) => firstValueFrom(o).then(() => 'ok', (e: unknown) => (e instanceof Error ? e.message : String(e)))));
+    expect(settled).toEqual(Array.from({ length: 3 }, () => 'the credentials provider answered 500 InternalFailure: try later'));
+    expect(server.requests).toHaveLength(1);
+    advanceTo(1000);
+    await expect(firstValueFrom(get())).rejects.toThrow(/^the credentials provider answered 500/);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  // Found in review of the back-off: a background refresh that failed while credentials were held made the
+  // first caller after they lapsed wait out retryAfterMs instead of asking (the provider may be back).
+  it('credentials - after a background refresh failed, the first caller holding none asks the provider at once', async () => {
+    const get = provider();
+    expect(await keyAt(get, 0)).toBe('ASIA1');
+    answer = refuse(500, 'InternalFailure', 'try later');
+    expect(await keyAt(get, 59 * minute + 20_000)).toBe('ASIA1'); // the background refresh fails
+    await waitForRequests(server, 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    answer = grant(60 * minute);
+    expect(await keyAt(get, 59 * minute + 31_000)).toBe('ASIA2'); // none usable now: asked at once
+    expect(server.requests).toHaveLength(3);
   });
 
   it('credentials - a 403 is a TransportError with the status and the AWS message', async () => {
