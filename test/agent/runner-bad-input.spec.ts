@@ -170,4 +170,60 @@ describe('the runner and bad input', () => {
     expect(sent.at(-1)).toEqual({ reason: 'disk full', detail: 'sda1 at 100%' });
     expect(status).toBe('FAILED');
   });
+
+  // Found in review of the fixes above: the Promise an `async run` returned was never handled, so when it
+  // rejected the process died of an unhandled rejection.
+  it('runner - an async run() that throws fails its job and leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { transport, updates } = service([execution('job-1')]);
+      const handler = { name: 'h', match, run: () => Promise.reject(new Error('handler bug')) } as unknown as JobHandler;
+      const runner = await run(transport, [handler]);
+      runner.stop();
+      await settle(50);
+      expect(runner.died()).toBeUndefined();
+      expect(updates.map(statusOf)).toEqual(['FAILED']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  // Found in review of the fixes above: each wake-up rejected the undecodable execution again, adding an
+  // outbox entry each time while the first was still owed.
+  it('runner - an undecodable execution whose REJECTED is still owed is not rejected again at each wake-up', async () => {
+    const poison = execution('job-1', { jobDocument: { op: 'x' } });
+    const transport = createFakeJobsTransport({
+      respond: (call) => {
+        const meta = { timestamp: 1, clientToken: call.clientToken };
+        // The update's reply cannot be read (a rejection without its code): the REJECTED stays owed.
+        if (call.operation === 'updateJobExecution') return { outcome: 'rejected', body: { ...meta, message: 'Rate exceeded' } };
+        if (call.operation === 'describeJobExecution') return { outcome: 'accepted', body: { ...meta, execution: { ...poison, jobDocument: undefined } } };
+        return { outcome: 'accepted', body: { ...meta, execution: poison } };
+      },
+    });
+    const journal = memoryJournal();
+    const runner = await run(transport, [{ name: 'h', match, run: () => EMPTY }], { journal, document: t.type({ operation: t.string }), pollIntervalMs: 50 });
+    await settle(300);
+    runner.stop();
+    expect(runner.died()).toBeUndefined();
+    expect(journal.outbox.map((entry) => `${entry.jobId}:${entry.status}`)).toEqual(['job-1:REJECTED']);
+  });
+
+  // Found in review of the fixes above: the stricter event check failed jobs that sent null for an optional
+  // field (from JavaScript), which the runner took as absent before.
+  it.each([
+    ['done with details null', { kind: 'done', status: 'SUCCEEDED', details: null }],
+    ['progress with percent, step and details null', { kind: 'progress', percent: null, step: null, details: null }],
+    ['checkpoint with step null', { kind: 'checkpoint', checkpoint: 1, step: null }],
+  ])('runner - an event with %s counts them as absent', async (_label, event) => {
+    const { transport, updates } = service([execution('job-1')]);
+    const handler = { name: 'h', match, run: () => of(event) } as unknown as JobHandler;
+    const runner = await run(transport, [handler]);
+    runner.stop();
+    expect(runner.died()).toBeUndefined();
+    expect(updates.map(statusOf).at(-1)).toBe('SUCCEEDED');
+  });
 });

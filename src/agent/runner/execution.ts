@@ -49,6 +49,9 @@ const progressDetails = (event: Extract<HandlerEvent, { kind: 'progress' }>, ste
   ...event.details,
 });
 
+/** An optional field of a handler's event: JavaScript handlers may send null for absent. */
+const absentIfNull = <T>(value: T | null | undefined): T | undefined => value ?? undefined;
+
 /** Runs `job`; see the file comment. Errors: JournalError when the journal cannot be written. */
 export const runExecution = (context: RunnerContext, job: ExecutionToRun, recheck: Observable<unknown>): Observable<RunnerEvent> =>
   new Stream<RunnerEvent>((subscriber) => {
@@ -208,12 +211,15 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
       }
       switch (event.kind) {
         case 'progress': {
-          if (event.step !== undefined && event.step !== step) {
-            step = event.step;
+          // null (from JavaScript) counts as absent, as for every optional field.
+          const percent = absentIfNull(event.percent);
+          const named = absentIfNull(event.step);
+          if (named !== undefined && named !== step) {
+            step = named;
             startStep(step);
           }
-          const { details } = encode(progressDetails(event, step));
-          subscriber.next({ ...ref, kind: 'progress', percent: event.percent, step, statusDetails: details });
+          const { details } = encode(progressDetails({ kind: 'progress', ...(percent === undefined ? {} : { percent }), details: absentIfNull(event.details) ?? {} }, step));
+          subscriber.next({ ...ref, kind: 'progress', percent, step, statusDetails: details });
           progress.next({ details });
           return;
         }
@@ -223,8 +229,9 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
             finish('FAILED', { reason: `the handler's checkpoint is not JSON: ${notJson}` }, true);
             return;
           }
-          if (event.step !== undefined && event.step !== step) {
-            step = event.step;
+          const named = absentIfNull(event.step);
+          if (named !== undefined && named !== step) {
+            step = named;
             startStep(step);
           }
           journal.checkpoint(event.checkpoint, step);
@@ -253,6 +260,8 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
     // Typed, but a JavaScript handler, or an `async` one, may return anything.
     const returned: unknown = work;
     if (!isObservable(returned)) {
+      // Its rejection would otherwise be unhandled, which ends the process; the job fails either way.
+      if (returned instanceof Promise) returned.catch(() => undefined);
       const got = returned instanceof Promise ? 'a Promise' : typeof returned;
       finish('FAILED', { reason: `handler "${handler.name}" did not return an Observable from run() (got ${got})` }, false);
       return teardown;

@@ -150,8 +150,19 @@ const undecodedExecution = (error: unknown): Undecoded | undefined => {
  * REJECTED, with the decoder's report: StartNext returns an IN_PROGRESS execution first, so one left running
  * because its reply cannot be read (a document the client's document codec refuses) would block the queue.
  */
-const rejectUndecoded = (context: RunnerContext, taken: Undecoded): Observable<RunnerEvent> =>
-  finishExecution(context, taken.ref, 'REJECTED', { reason: `this device could not decode the execution: ${taken.issues.join('; ')}` }, taken.execution.versionNumber, taken.execution.queuedAt);
+const rejectUndecoded = (context: RunnerContext, options: TakeOptions, taken: Undecoded): Observable<RunnerEvent> =>
+  defer(() => {
+    const { ref, execution } = taken;
+    // As in runTaken: the journal's running execution is this one (it cannot be resumed without its document:
+    // its handler's clean-up runs), or one no longer in progress.
+    const { running } = context.journal;
+    if (running?.jobId === ref.jobId && running.executionNumber === ref.executionNumber) cleanUpInterrupted(options, running);
+    else if (running !== undefined) dropRunning(context, options, running);
+    // Rejected here before (a wake-up ago) and still owed: that outcome goes again, not a second one.
+    const done = context.journal.completedAs(ref.jobId, ref.executionNumber, execution.queuedAt);
+    if (done !== undefined) return reportAgain(context, ref, done, execution.versionNumber, execution.queuedAt);
+    return finishExecution(context, ref, 'REJECTED', { reason: `this device could not decode the execution: ${taken.issues.join('; ')}` }, execution.versionNumber, execution.queuedAt);
+  });
 
 /**
  * StartNext, run what it returns, and again, until the queue is empty. A StartNext that fails for good
@@ -179,7 +190,7 @@ export const drainQueue = (context: RunnerContext, options: TakeOptions): Observ
         if (outcome.kind === 'unusable') {
           const taken = undecodedExecution(outcome.error);
           if (taken === undefined) return of(errorEvent(undefined, outcome.error));
-          return again(taken.execution) ?? concat(of(errorEvent(taken.ref, outcome.error)), rejectUndecoded(context, taken), defer(next));
+          return again(taken.execution) ?? concat(of(errorEvent(taken.ref, outcome.error)), rejectUndecoded(context, options, taken), defer(next));
         }
         if (outcome.kind !== 'accepted') return of(errorEvent(undefined, outcome.error));
         const { execution } = outcome.value;
