@@ -185,8 +185,9 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
   let lastFailure: TransportError | undefined;
   let backOffUntil = Number.NEGATIVE_INFINITY;
   const usable = (): Cached | undefined => (cached !== undefined && scheduler.now() < cached.usableUntil ? cached : undefined);
-  // One request however many callers wait; it is aborted if they all unsubscribe. Its outcome is recorded
-  // here, before `share()`, so once per request however many wait.
+  // One request however many callers wait. It runs to its own end (a reply or `timeoutMs`) even when every
+  // caller gave up on it (a request deadline shorter than `timeoutMs`): a later caller joins it rather than
+  // start another, and its outcome is recorded, here before `share()`, once per request.
   const refresh$ = sendHttp(exchange).pipe(
     timeout({ first: timeoutMs, scheduler, with: () => throwError(() => new TransportError(`no reply from the credentials provider ${origin.host} within ${timeoutMs} ms`)) }),
     map(readCredentials),
@@ -209,7 +210,7 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
         backOffUntil = now + Math.min(retryAfterMs, 1000 * 2 ** Math.min(failures - 1, 30));
       },
     }),
-    share(),
+    share({ resetOnRefCountZero: false }),
   );
   const refreshed$ = refresh$.pipe(
     catchError((error: unknown) => {

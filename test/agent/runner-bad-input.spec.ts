@@ -1,6 +1,7 @@
 // Found in review of stop 9: bad input from the broker or from a handler ended the runner (the docs say it
 // errors only with JournalError, and that a handler bug fails that job, never the runner), and a runner ended
 // that way left its execution's poll and cancel watch running.
+import * as vm from 'node:vm';
 import * as t from 'io-ts';
 import { EMPTY, NEVER, Observable, of } from 'rxjs';
 import type { RunnerEvent } from '../../src/agent/events';
@@ -225,5 +226,61 @@ describe('the runner and bad input', () => {
     runner.stop();
     expect(runner.died()).toBeUndefined();
     expect(updates.map(statusOf).at(-1)).toBe('SUCCEEDED');
+  });
+
+  // Found in review: a job failed for an async run() was never aborted, so that handler kept working beside
+  // the next job; and a Promise of another realm (a vm context) was not recognised, its rejection unhandled.
+  it.each([
+    ['this realm', (work: () => Promise<void>) => work()],
+    ['another realm', (work: () => Promise<void>) => vm.runInNewContext('Promise.resolve().then(work)', { work }) as unknown],
+  ])('runner - an async run() (a Promise of %s): its signal is aborted, its rejection handled', async (_label, wrap) => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const signals: AbortSignal[] = [];
+      const { transport, updates } = service([execution('job-1'), execution('job-2')]);
+      const handler = {
+        name: 'h',
+        match,
+        run: ({ signal }: { signal: AbortSignal }) =>
+          wrap(async () => {
+            signals.push(signal);
+            await settle(20);
+            throw new Error('handler bug');
+          }),
+      } as unknown as JobHandler;
+      const runner = await run(transport, [handler]);
+      runner.stop();
+      await settle(50);
+      expect(runner.died()).toBeUndefined();
+      expect(updates.map((call) => `${call.jobId ?? ''}:${String(statusOf(call))}`)).toEqual(['job-1:FAILED', 'job-2:FAILED']);
+      expect(signals.map((signal) => signal.aborted)).toEqual([true, true]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  // Found in review: the clean-up of the journal's running execution, rejected because its reply cannot be
+  // decoded, was run but what it said was lost (resuming reports it as `cleanup`).
+  it('runner - an undecodable execution that was running here is REJECTED with its clean-up\'s result', async () => {
+    const poison = execution('job-1', { jobDocument: { op: 'x' } });
+    const { transport, updates } = service([poison], poison);
+    const journal = memoryJournal();
+    journal.begin({ jobId: 'job-1' as JobId, executionNumber: 1, versionNumber: 2, handler: 'h' });
+    const handler: JobHandler = {
+      name: 'h',
+      resumable: true,
+      match,
+      run: () => NEVER,
+      interrupted: () => {
+        throw new Error('EPERM killing process group 4242');
+      },
+    };
+    const runner = await run(transport, [handler], { journal, document: t.type({ operation: t.string }) });
+    runner.stop();
+    expect(updates.map(statusOf)).toEqual(['REJECTED']);
+    expect(detailsOf(updates[0])).toMatchObject({ cleanup: expect.stringContaining('EPERM killing process group 4242') });
   });
 });

@@ -232,6 +232,20 @@ describe('iotCredentialsProvider', () => {
     expect(server.requests).toHaveLength(3);
   });
 
+  // Found in review of the back-off: a fetch every caller gave up on (their own deadline was shorter than the
+  // provider's timeoutMs) was aborted and recorded nowhere, so each later request opened a new one.
+  it('credentials - a fetch all callers gave up on goes on to its own end; the next caller joins it', async () => {
+    answer = () => undefined; // the provider hangs
+    const get = provider();
+    const first = get().subscribe({ error: () => undefined });
+    await waitForRequests(server, 1);
+    first.unsubscribe(); // the caller's deadline passed
+    const second = get().subscribe({ error: () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    second.unsubscribe();
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('credentials - a 403 is a TransportError with the status and the AWS message', async () => {
     answer = refuse(403, 'AccessDeniedException', 'Access Denied');
     const error: unknown = await firstValueFrom(provider()()).catch((e: unknown) => e);

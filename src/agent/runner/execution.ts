@@ -254,16 +254,18 @@ export const runExecution = (context: RunnerContext, job: ExecutionToRun, rechec
     try {
       work = handler.run({ jobId: ref.jobId, executionNumber: ref.executionNumber, document: job.document, signal: abort.signal, resumed: job.resumed, checkpoint: job.checkpoint, step: job.step });
     } catch (error) {
-      finish('FAILED', { reason: errorMessage(error) }, false);
+      // Whatever it started before throwing is told to stop.
+      finish('FAILED', { reason: errorMessage(error) }, true);
       return teardown;
     }
     // Typed, but a JavaScript handler, or an `async` one, may return anything.
     const returned: unknown = work;
     if (!isObservable(returned)) {
-      // Its rejection would otherwise be unhandled, which ends the process; the job fails either way.
-      if (returned instanceof Promise) returned.catch(() => undefined);
-      const got = returned instanceof Promise ? 'a Promise' : typeof returned;
-      finish('FAILED', { reason: `handler "${handler.name}" did not return an Observable from run() (got ${got})` }, false);
+      // A Promise (of any realm) may go on working: its signal is aborted, and its rejection handled (unhandled,
+      // it would end the process); the job fails either way.
+      const thenable = typeof returned === 'object' && returned !== null && 'then' in returned && typeof returned.then === 'function';
+      if (thenable) Promise.resolve(returned).catch(() => undefined);
+      finish('FAILED', { reason: `handler "${handler.name}" did not return an Observable from run() (got ${thenable ? 'a Promise' : typeof returned})` }, true);
       return teardown;
     }
     const handling = work.subscribe({

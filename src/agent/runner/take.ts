@@ -156,12 +156,14 @@ const rejectUndecoded = (context: RunnerContext, options: TakeOptions, taken: Un
     // As in runTaken: the journal's running execution is this one (it cannot be resumed without its document:
     // its handler's clean-up runs), or one no longer in progress.
     const { running } = context.journal;
-    if (running?.jobId === ref.jobId && running.executionNumber === ref.executionNumber) cleanUpInterrupted(options, running);
+    let cleanup: string | undefined;
+    if (running?.jobId === ref.jobId && running.executionNumber === ref.executionNumber) cleanup = cleanUpInterrupted(options, running);
     else if (running !== undefined) dropRunning(context, options, running);
     // Rejected here before (a wake-up ago) and still owed: that outcome goes again, not a second one.
     const done = context.journal.completedAs(ref.jobId, ref.executionNumber, execution.queuedAt);
     if (done !== undefined) return reportAgain(context, ref, done, execution.versionNumber, execution.queuedAt);
-    return finishExecution(context, ref, 'REJECTED', { reason: `this device could not decode the execution: ${taken.issues.join('; ')}` }, execution.versionNumber, execution.queuedAt);
+    const details = { reason: `this device could not decode the execution: ${taken.issues.join('; ')}`, ...(cleanup === undefined ? {} : { cleanup }) };
+    return finishExecution(context, ref, 'REJECTED', details, execution.versionNumber, execution.queuedAt);
   });
 
 /**
