@@ -191,9 +191,17 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
   const refresh$ = sendHttp(exchange).pipe(
     timeout({ first: timeoutMs, scheduler, with: () => throwError(() => new TransportError(`no reply from the credentials provider ${origin.host} within ${timeoutMs} ms`)) }),
     map(readCredentials),
+    // Credentials already too close to their expiry to use (a device clock ahead, a very short role duration)
+    // are a failed fetch: backed off, not fetched again for every request.
+    map((credentials) => {
+      const entry = cacheEntry(credentials, scheduler.now());
+      if (scheduler.now() < entry.usableUntil) return entry;
+      const expiry = credentials.expiration?.toISOString() ?? '';
+      throw new TransportError(`the credentials provider gave credentials that expire at ${expiry}, within 30 s of this device's clock (is it right?)`);
+    }),
     tap({
-      next: (credentials) => {
-        cached = cacheEntry(credentials, scheduler.now());
+      next: (entry) => {
+        cached = entry;
         failures = 0;
         lastFailure = undefined;
         backOffUntil = Number.NEGATIVE_INFINITY;
@@ -213,6 +221,7 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
     share({ resetOnRefCountZero: false }),
   );
   const refreshed$ = refresh$.pipe(
+    map((entry) => entry.credentials),
     catchError((error: unknown) => {
       const still = usable();
       return still === undefined ? throwError(() => error) : of(still.credentials);

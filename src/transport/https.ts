@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { checkServerIdentity } from 'node:tls';
 import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, from, map, mergeMap, of, share, take, throwError, throwIfEmpty } from '../rx';
 import { parseJson } from '../codecs/decode';
 import { HttpErrorBody } from '../codecs/http';
@@ -126,24 +127,39 @@ const executionStateOf = (value: unknown): unknown =>
   typeof value === 'object' && value !== null && 'executionState' in value ? value.executionState : undefined;
 
 /**
- * Turns a response into the call's reply: 2xx accepted; a Jobs exception rejected, with the body normalised
+ * `text` with the request's secrets (its session token and signature, exactly) and anything shaped like them
+ * replaced by `(redacted)`.
+ */
+const redact = (text: string, secrets: readonly string[]): string =>
+  secrets
+    .filter((secret) => secret.length >= 8)
+    .reduce((out, secret) => out.split(secret).join('(redacted)'), text)
+    .replace(/(x-amz-security-token\s*[:=]\s*)[^\s&'"\\,]+/giu, '$1(redacted)')
+    .replace(/(signature\s*=\s*)[0-9a-f]{16,}/giu, '$1(redacted)');
+
+/**
+ * Turns a response into the call's reply: 2xx accepted (unless it names an exception); a Jobs exception rejected, with the body normalised
  * to the MQTT ErrorResponse (`code` mapped, `message`, `clientToken`, `executionState` when sent) and
  * `httpStatus` and `exceptionName` set. Errors: throws TransportError for anything else (a 403 from
  * signing, an unknown exception, a non-2xx reply that names no exception).
  */
-export const toReply = (call: Call, response: HttpResponse): Reply => {
+export const toReply = (call: Call, response: HttpResponse, secrets: readonly string[] = []): Reply => {
   const { status, text } = response;
   const common = { payload: text, clientToken: call.clientToken, httpStatus: status };
-  if (status >= 200 && status < 300) return { outcome: 'accepted', body: parseJson(text), ...common };
   const parsed = parseJson(text);
   const fields = parsed.ok && HttpErrorBody.is(parsed.value) ? parsed.value : {};
-  const raw = headerValue(response.headers, 'x-amzn-errortype') ?? fields.code ?? fields.__type;
+  const errorType = headerValue(response.headers, 'x-amzn-errortype');
+  // A 2xx that names an exception (header or `__type`, which no Jobs reply has) is an error, not an empty reply
+  // (the reply codecs would read it as "nothing pending", "no execution" or an applied update).
+  if (status >= 200 && status < 300 && errorType === undefined && fields.__type === undefined) return { outcome: 'accepted', body: parsed, ...common };
+  const raw = errorType ?? fields.code ?? fields.__type;
   const name = raw === undefined ? undefined : exceptionNameOf(raw);
   const message = fields.message ?? fields.Message;
   const code = name !== undefined && status >= 400 && Object.hasOwn(rejectionCodes, name) ? rejectionCodes[name] : undefined;
   if (name === undefined || code === undefined) {
-    // AWS's InvalidSignatureException quotes the canonical request, session token included: never passed on.
-    const detail = (message ?? text.slice(0, 200)).replace(/(x-amz-security-token[:=])[^\s&'"\\]+/giu, '$1(redacted)');
+    // AWS's InvalidSignatureException quotes the canonical request, session token included, and
+    // IncompleteSignatureException the Authorization header: what was sent is never passed on.
+    const detail = redact(message ?? text.slice(0, 200), secrets);
     throw new TransportError(`${call.operation}: HTTP ${status}${name === undefined ? '' : ` ${name}`}${detail === '' ? '' : `: ${detail}`}`, {
       operation: call.operation,
       httpStatus: status,
@@ -152,6 +168,13 @@ export const toReply = (call: Call, response: HttpResponse): Reply => {
   const executionState = parsed.ok ? executionStateOf(parsed.value) : undefined;
   const value = { code, message: message ?? '', clientToken: call.clientToken, ...(executionState === undefined ? {} : { executionState }) };
   return { outcome: 'rejected', body: { ok: true, value }, exceptionName: name, ...common };
+};
+
+/** What a signed request carries that must not reach an error: its session token and its signature. */
+const secretsOf = (headers: Readonly<Record<string, string>>): string[] => {
+  const token = headers['x-amz-security-token'];
+  const signature = /Signature=([0-9a-f]+)/u.exec(headers['authorization'] ?? '')?.[1];
+  return [token, signature].filter((secret): secret is string => secret !== undefined);
 };
 
 const regionPattern = /(?:^|\.)jobs\.iot(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$/;
@@ -204,8 +227,9 @@ const resolve = (options: HttpsTransportOptions): Resolved => {
   const agentOptions = {
     keepAlive: true,
     ...options.agent,
-    // TLS is always verified, whatever the agent options say.
+    // TLS is always verified, the host name included, whatever the agent options say.
     rejectUnauthorized: true,
+    checkServerIdentity,
     ...(tls.cert === undefined ? {} : { cert: tls.cert }),
     ...(tls.key === undefined ? {} : { key: tls.key }),
     ...(ca === undefined ? {} : { ca }),
@@ -268,8 +292,11 @@ export const httpsTransport = (options: HttpsTransportOptions): JobsTransport =>
               map((signed): Record<string, string> => ({ ...base, ...signed })),
             );
       return headers$.pipe(
-        mergeMap((headers) => sendHttp({ origin, method, target: search === '' ? path : `${path}?${search}`, headers, agent, operation: call.operation, ...(body === undefined ? {} : { body }) })),
-        map((response) => toReply(call, response)),
+        mergeMap((headers) =>
+          sendHttp({ origin, method, target: search === '' ? path : `${path}?${search}`, headers, agent, operation: call.operation, ...(body === undefined ? {} : { body }) }).pipe(
+            map((response) => toReply(call, response, secretsOf(headers))),
+          ),
+        ),
       );
     });
 
