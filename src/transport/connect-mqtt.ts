@@ -3,6 +3,7 @@ import * as tls from 'node:tls';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { timer } from '../rx';
 import { InvalidRequestError, TransportError } from '../errors';
+import { isTimerMs, maxTimerMs } from '../util/timer-limit';
 
 // mqtt.js is loaded on the first connect, so a device that only uses HTTPS never pays for it (~35–40 ms of
 // require; docs/benchmarks.md, HTTPS cold start).
@@ -33,9 +34,9 @@ export interface ConnectMqttOptions {
   readonly alpnProtocols?: readonly string[];
   /** Keep-alive in seconds, 30–1200 as AWS IoT allows. Default 60. */
   readonly keepaliveSeconds?: number;
-  /** Deadline for the first CONNACK. Default 10 000 ms. */
+  /** Deadline for the first CONNACK: an integer 1–2 147 483 647 ms. Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
-  /** Pause between reconnect attempts (mqtt.js reconnects). Default 5 000 ms; 0 turns reconnecting off. */
+  /** Pause between reconnect attempts (mqtt.js reconnects): an integer 0–2 147 483 647 ms. Default 5 000 ms; 0 turns reconnecting off. */
   readonly reconnectPeriodMs?: number;
   /**
    * MQTT clean session / clean start. Default true. False resumes the session the broker kept (its
@@ -66,6 +67,10 @@ const validate = (options: ConnectMqttOptions, url: URL): string[] => {
   if (!Number.isInteger(keepalive) || keepalive < 30 || keepalive > 1200) {
     issues.push(`keepaliveSeconds: expected an integer 30-1200 (AWS IoT's range), got ${keepalive}`);
   }
+  // Node runs a timer of 2^31 ms or more after 1 ms: a connect deadline would pass at once.
+  const { connectTimeoutMs, reconnectPeriodMs } = options;
+  if (connectTimeoutMs !== undefined && !isTimerMs(connectTimeoutMs, 1)) issues.push(`connectTimeoutMs: expected an integer 1-${maxTimerMs}, got ${String(connectTimeoutMs)}`);
+  if (reconnectPeriodMs !== undefined && !isTimerMs(reconnectPeriodMs, 0)) issues.push(`reconnectPeriodMs: expected an integer 0-${maxTimerMs}, got ${String(reconnectPeriodMs)}`);
   const expiry = options.sessionExpirySeconds;
   if (expiry !== undefined) {
     if ((options.protocolVersion ?? 4) !== 5) issues.push('sessionExpirySeconds: MQTT 5 only (protocolVersion: 5); on 3.1.1 the broker sets it');

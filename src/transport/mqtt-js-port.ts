@@ -76,6 +76,10 @@ const adapt = (client: MqttClient): MqttClientPort => {
   };
 
   const held = new Map<string, Held>();
+  // The client has ended (until it connects again, `reconnect()`): with reconnecting off, mqtt.js would queue a
+  // SUBSCRIBE or PUBLISH made now offline for ever, never calling back.
+  let ended = client.disconnecting;
+  const endedError = (what: string): TransportError => new TransportError(`${what}: the MQTT client has ended`);
   // Counts connections: a SUBSCRIBE's callback from before the last drop says nothing of this one (mqtt.js can
   // even write one to a stream it has just destroyed, and never call back).
   let generation = 0;
@@ -151,6 +155,7 @@ const adapt = (client: MqttClient): MqttClientPort => {
   // again itself, but only after it has re-sent the PUBLISHes it kept and without telling its SUBACK, so the
   // port sends its own SUBSCRIBE.
   client.on('connect', (connack: IConnackPacket) => {
+    ended = false;
     for (const [filter, entry] of [...held]) {
       if (!connack.sessionPresent) entry.onSession = false;
       if (!entry.sent || entry.granted || entry.outstanding > 0) continue;
@@ -160,12 +165,17 @@ const adapt = (client: MqttClient): MqttClientPort => {
     states.next('up');
   });
   client.on('end', () => {
+    ended = true;
     states.next('end');
   });
 
   return {
     subscribe: (filter) =>
       new Observable<SubscriptionEvent>((subscriber) => {
+        if (ended) {
+          subscriber.error(endedError(`subscribe ${filter}`));
+          return undefined;
+        }
         const existing = held.get(filter);
         const entry: Held = existing ?? { matches: topicMatcher(filter), told: new Set(), waiting: new Set(), granted: false, onSession: false, sent: false, outstanding: 0 };
         if (entry.granted) {
@@ -190,6 +200,10 @@ const adapt = (client: MqttClient): MqttClientPort => {
       }),
     publish: (topic, payload) =>
       new Observable<void>((subscriber) => {
+        if (ended) {
+          subscriber.error(endedError(`publish ${topic}`));
+          return;
+        }
         client.publish(topic, payload, { qos: 1 }, (error) => {
           if (error) subscriber.error(toTransportError(`publish ${topic}`, error));
           else {

@@ -1,0 +1,49 @@
+// Found in review of the MQTT path (stop 10): with reconnecting off, mqtt.js queues a SUBSCRIBE made after
+// end() offline for ever, so a request made then ended only at its deadline, and an event stream never.
+import { firstValueFrom } from 'rxjs';
+import { InvalidRequestError, TransportError, connectMqtt, createJobsClient, mqttTransport } from '../../src';
+import { startEmulator, type Emulator } from '../../src/emulator';
+
+let emu: Emulator;
+beforeAll(async () => {
+  emu = await startEmulator({ host: '127.0.0.1', mqttPort: 0, dataPort: 0, controlPort: 0 });
+});
+afterAll(async () => {
+  await emu.close();
+});
+
+describe('a client used after end()', () => {
+  it.each([5000, 0])('mqtt transport - reconnectPeriodMs %i: a request or an event stream started after end() fails at once with TransportError', async (reconnectPeriodMs) => {
+    const client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 5000 });
+    await client.endAsync();
+    const started = performance.now();
+    const request: unknown = await firstValueFrom(jobs.getPendingJobExecutions()).catch((e: unknown) => e);
+    const event: unknown = await firstValueFrom(jobs.nextJobExecutionChanged()).catch((e: unknown) => e);
+    expect(request).toBeInstanceOf(TransportError);
+    expect(event).toBeInstanceOf(TransportError);
+    expect(performance.now() - started).toBeLessThan(1000); // not at the 5 s deadline
+  });
+});
+
+describe('connectMqtt timer options', () => {
+  it.each([
+    ['connectTimeoutMs', 2 ** 31],
+    ['connectTimeoutMs', 0],
+    ['connectTimeoutMs', -1],
+    ['connectTimeoutMs', Number.NaN],
+    ['reconnectPeriodMs', -5],
+    ['reconnectPeriodMs', 2 ** 31],
+  ])('connect mqtt - %s %p is refused with InvalidRequestError before connecting', async (name, value) => {
+    // Node runs a timer of 2^31 ms or more after 1 ms: a healthy broker failed with "connack timeout".
+    const result: unknown = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', [name]: value }).then(
+      async (client) => {
+        await client.endAsync(true);
+        return 'connected';
+      },
+      (error: unknown) => error,
+    );
+    expect(result).toBeInstanceOf(InvalidRequestError);
+    expect(result).toMatchObject({ message: expect.stringContaining(name) });
+  });
+});
