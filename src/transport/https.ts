@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { checkServerIdentity } from 'node:tls';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, from, map, mergeMap, of, share, take, throwError, throwIfEmpty } from '../rx';
 import { parseJson } from '../codecs/decode';
 import { HttpErrorBody } from '../codecs/http';
@@ -159,7 +159,8 @@ export const toReply = (call: Call, response: HttpResponse, secrets: readonly st
   if (name === undefined || code === undefined) {
     // AWS's InvalidSignatureException quotes the canonical request, session token included, and
     // IncompleteSignatureException the Authorization header: what was sent is never passed on.
-    const detail = redact(message ?? text.slice(0, 200), secrets);
+    // Redacted before it is cut: a token cut in two would no longer be found.
+    const detail = message === undefined ? redact(text, secrets).slice(0, 200) : redact(message, secrets);
     throw new TransportError(`${call.operation}: HTTP ${status}${name === undefined ? '' : ` ${name}`}${detail === '' ? '' : `: ${detail}`}`, {
       operation: call.operation,
       httpStatus: status,
@@ -224,12 +225,14 @@ const resolve = (options: HttpsTransportOptions): Resolved => {
   const portGiven = /^(?:https?:\/\/)?(?:\[[^\]]*\]|[^/:?#]*):\d+/iu.test(options.endpoint);
   if (!portGiven && origin.protocol === 'https:' && deviceCertificate && credentials === undefined) origin.port = '8443';
   const ca = tls.ca === undefined || typeof tls.ca === 'string' || Buffer.isBuffer(tls.ca) ? tls.ca : [...tls.ca];
+  const ownCheck = options.agent?.checkServerIdentity;
   const agentOptions = {
     keepAlive: true,
     ...options.agent,
-    // TLS is always verified, the host name included, whatever the agent options say.
+    // TLS is always verified, the host name included, whatever the agent options say; a check of the caller's
+    // own (certificate pinning) runs after Node's.
     rejectUnauthorized: true,
-    checkServerIdentity,
+    checkServerIdentity: (host: string, cert: PeerCertificate): Error | undefined => checkServerIdentity(host, cert) ?? ownCheck?.(host, cert),
     ...(tls.cert === undefined ? {} : { cert: tls.cert }),
     ...(tls.key === undefined ? {} : { key: tls.key }),
     ...(ca === undefined ? {} : { ca }),

@@ -76,10 +76,10 @@ const adapt = (client: MqttClient): MqttClientPort => {
   };
 
   const held = new Map<string, Held>();
-  // The client has ended (until it connects again, `reconnect()`): with reconnecting off, mqtt.js would queue a
-  // SUBSCRIBE or PUBLISH made now offline for ever, never calling back.
-  let ended = client.disconnecting;
-  const endedError = (what: string): TransportError => new TransportError(`${what}: the MQTT client has ended`);
+  // `disconnected`: end() has finished, and neither connect() nor reconnect() has run since (a drop does not set
+  // it; while end() runs, mqtt.js refuses calls itself). With reconnecting off, mqtt.js would then queue a
+  // SUBSCRIBE or PUBLISH offline for ever, never calling back.
+  const endedError = (what: string): TransportError | undefined => (client.disconnected ? new TransportError(`${what}: the MQTT client has ended`) : undefined);
   // Counts connections: a SUBSCRIBE's callback from before the last drop says nothing of this one (mqtt.js can
   // even write one to a stream it has just destroyed, and never call back).
   let generation = 0;
@@ -155,7 +155,6 @@ const adapt = (client: MqttClient): MqttClientPort => {
   // again itself, but only after it has re-sent the PUBLISHes it kept and without telling its SUBACK, so the
   // port sends its own SUBSCRIBE.
   client.on('connect', (connack: IConnackPacket) => {
-    ended = false;
     for (const [filter, entry] of [...held]) {
       if (!connack.sessionPresent) entry.onSession = false;
       if (!entry.sent || entry.granted || entry.outstanding > 0) continue;
@@ -165,15 +164,15 @@ const adapt = (client: MqttClient): MqttClientPort => {
     states.next('up');
   });
   client.on('end', () => {
-    ended = true;
     states.next('end');
   });
 
   return {
     subscribe: (filter) =>
       new Observable<SubscriptionEvent>((subscriber) => {
-        if (ended) {
-          subscriber.error(endedError(`subscribe ${filter}`));
+        const ended = endedError(`subscribe ${filter}`);
+        if (ended !== undefined) {
+          subscriber.error(ended);
           return undefined;
         }
         const existing = held.get(filter);
@@ -200,8 +199,9 @@ const adapt = (client: MqttClient): MqttClientPort => {
       }),
     publish: (topic, payload) =>
       new Observable<void>((subscriber) => {
-        if (ended) {
-          subscriber.error(endedError(`publish ${topic}`));
+        const ended = endedError(`publish ${topic}`);
+        if (ended !== undefined) {
+          subscriber.error(ended);
           return;
         }
         client.publish(topic, payload, { qos: 1 }, (error) => {

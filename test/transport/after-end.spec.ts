@@ -26,6 +26,47 @@ describe('a client used after end()', () => {
   });
 });
 
+// Found in review of the first fix (a flag set on 'end'): it refused requests between reconnect() and the
+// CONNACK, and during reconnect() of a connected client (mqtt.js ends, then connects again), and missed a
+// transport made after the end.
+describe('a client that ends and connects again', () => {
+  it('mqtt transport - a transport made after end() (reconnectPeriodMs 0) fails at once', async () => {
+    const client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs: 0 });
+    await client.endAsync();
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 5000 });
+    const started = performance.now();
+    await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toBeInstanceOf(TransportError);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it.each([0, 5000])('mqtt transport - reconnectPeriodMs %i: end() then reconnect(): a request made at once is served', async (reconnectPeriodMs) => {
+    const client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 3000 });
+    await firstValueFrom(jobs.getPendingJobExecutions());
+    await client.endAsync();
+    client.reconnect();
+    try {
+      await expect(firstValueFrom(jobs.getPendingJobExecutions())).resolves.toMatchObject({ queuedJobs: [] });
+    } finally {
+      await client.endAsync(true);
+    }
+  });
+
+  it('mqtt transport - reconnect() of a connected client: a request made while it ends and connects again is served', async () => {
+    const client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A' });
+    const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 3000 });
+    await firstValueFrom(jobs.getPendingJobExecutions());
+    const ended = new Promise<void>((resolve) => client.once('end', () => setImmediate(resolve)));
+    client.reconnect();
+    await ended; // connect() has run again; no CONNACK yet
+    try {
+      await expect(firstValueFrom(jobs.getPendingJobExecutions())).resolves.toMatchObject({ queuedJobs: [] });
+    } finally {
+      await client.endAsync(true);
+    }
+  });
+});
+
 describe('connectMqtt timer options', () => {
   it.each([
     ['connectTimeoutMs', 2 ** 31],

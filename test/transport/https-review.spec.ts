@@ -4,6 +4,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tls from 'node:tls';
 import { inspect } from 'node:util';
 import { firstValueFrom } from 'rxjs';
 import { createJobsClient } from '../../src';
@@ -111,6 +112,53 @@ describe('https - credentials provider and TLS', () => {
       const result = await outcome(firstValueFrom(jobs.getPendingJobExecutions()));
       // "TLS is always verified, whatever the agent options say": a certificate for another host is refused.
       expect(result).toMatchObject({ name: 'TransportError', message: expect.stringContaining("does not match certificate's altnames") });
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    }
+  });
+});
+
+// Found in review of the fixes above: the exact-token redaction ran after the body was cut to 200 characters,
+// so a real session token (hundreds of characters) no longer matched; and forcing the host-name check threw a
+// caller's stricter one (certificate pinning) away.
+describe('https - the fixes above, reviewed', () => {
+  it('a non-JSON error body quoting a full-size session token: no part of it reaches the error', async () => {
+    const longToken = `IQoJb3JpZ2luX2VjE${'A'.repeat(200)}SECRETTAIL${'B'.repeat(500)}`;
+    const { url } = await serve((r, res) => {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end(`Bad Request: header 'X-Amz-Security-Token' has an invalid value '${String(r.headers['x-amz-security-token'])}'`);
+    });
+    const error = await outcome(firstValueFrom(client(url, { credentials: { ...keys, sessionToken: longToken } }).getPendingJobExecutions()));
+    expect(error).toMatchObject({ name: 'TransportError', httpStatus: 400 });
+    expect(inspect(error, { depth: 10 })).not.toContain(longToken.slice(0, 40));
+  });
+});
+
+
+describe('https - a caller\'s own server check', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'review-pin-'));
+    issueDeviceCertificate(dir, 'thing-A');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a stricter checkServerIdentity (certificate pinning, as in the Node docs) still runs, after the host-name check', async () => {
+    const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+    const srv = https.createServer({ cert: read('server.crt'), key: read('server.key') }, (_request, res) => replyJson(res, 200, { inProgressJobs: [], queuedJobs: [] }));
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const checked: string[] = [];
+    const checkServerIdentity = (host: string, cert: tls.PeerCertificate): Error | undefined => {
+      checked.push(host);
+      return cert.fingerprint256 === 'AA:BB' ? undefined : new Error('certificate not pinned');
+    };
+    try {
+      const { port } = srv.address() as AddressInfo;
+      const jobs = client(`https://localhost:${port}`, { tls: { ca: read('ca.crt') }, agent: { checkServerIdentity } });
+      const result = await outcome(firstValueFrom(jobs.getPendingJobExecutions()));
+      expect(checked).toEqual(['localhost']);
+      expect(result).toMatchObject({ name: 'TransportError', message: expect.stringContaining('certificate not pinned') });
     } finally {
       srv.closeAllConnections();
       await new Promise<void>((resolve) => srv.close(() => resolve()));
