@@ -138,9 +138,9 @@ const redact = (text: string, secrets: readonly string[]): string =>
     .replace(/(signature\s*=\s*)[0-9a-f]{16,}/giu, '$1(redacted)');
 
 /**
- * Turns a response into the call's reply: 2xx accepted (unless it names an exception); a Jobs exception rejected, with the body normalised
- * to the MQTT ErrorResponse (`code` mapped, `message`, `clientToken`, `executionState` when sent) and
- * `httpStatus` and `exceptionName` set. Errors: throws TransportError for anything else (a 403 from
+ * Turns a response into the call's reply: 2xx accepted (unless it names an exception); a Jobs exception
+ * rejected, with the body normalised to the MQTT ErrorResponse (`code` mapped, `message`, `clientToken`,
+ * `executionState` when sent) and `httpStatus` and `exceptionName` set. Errors: throws TransportError for anything else (a 403 from
  * signing, an unknown exception, a non-2xx reply that names no exception).
  */
 export const toReply = (call: Call, response: HttpResponse, secrets: readonly string[] = []): Reply => {
