@@ -1,3 +1,4 @@
+import { protoKey } from '../codecs/decode';
 import { type StatusDetails, statusDetailsValueMaxLength } from '../codecs/primitives';
 
 /**
@@ -176,7 +177,7 @@ export const createStatusDetailsEncoder = (options: StatusDetailsOptions = {}): 
     for (const { raw, key, value } of entries) {
       const reason = ((): DroppedReason | undefined => {
         // "__proto__" is refused by the StatusDetails codec (a reply echoing it could not be decoded).
-        if (key.length === 0 || key === '__proto__') return 'invalid-key';
+        if (key.length === 0 || key === protoKey) return 'invalid-key';
         if (key === droppedKey) return 'reserved-key';
         if (key !== raw && claimed.has(key)) return 'duplicate-key';
         return undefined;

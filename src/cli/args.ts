@@ -8,8 +8,6 @@ import { StatusDetails, StepTimeoutInMinutes, UpdateStepTimeoutInMinutes, isJobI
  * as bad usage (exit 2) before anything is sent.
  */
 
-/** Largest timer Node keeps: a longer deadline would fire at once. */
-export const maxTimeoutMs = maxTimerMs;
 
 /** A job id (1–64 of `[a-zA-Z0-9_-]`). */
 export const jobIdArg = (value: string): string => {
@@ -37,7 +35,7 @@ export const naturalArg = (value: string): number => {
 /** A whole number of milliseconds, 1 to 2^31-1. */
 export const millisecondsArg = (value: string): number => {
   const n = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(n >= 1 && n <= maxTimeoutMs)) throw new InvalidArgumentError(`expected milliseconds, 1-${maxTimeoutMs}, got ${JSON.stringify(value)}`);
+  if (!(n >= 1 && n <= maxTimerMs)) throw new InvalidArgumentError(`expected milliseconds, 1-${maxTimerMs}, got ${JSON.stringify(value)}`);
   return n;
 };
 

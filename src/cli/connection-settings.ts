@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { isThingName } from '../codecs/primitives';
 import { iotCredentialsProvider, staticCredentials } from '../transport/credentials';
-import { regionOf } from '../transport/https';
+import { isRegionName, regionOf } from '../transport/https';
 import type { CredentialsProvider } from '../transport/sigv4';
-import { maxTimeoutMs } from './args';
 import { readConfigFile, type ConfigFile } from './config-file';
 import { connectionOptions, flagName, type ConnectionFlags } from './connection-options';
 import { ConfigError, errnoCode, oneLine } from './errors';
 import type { CliIo } from './io';
 import { isLoopbackHost } from '../util/loopback';
+import { maxTimerMs } from '../util/timer-limit';
 
 /** Everything needed to open a connection, checked, with the PEM files read. Holds no secret in plain sight. */
 export interface ConnectionSettings {
@@ -89,7 +89,7 @@ const parseEndpoint = (picked: Picked): { url: URL; protocol: 'mqtt' | 'https' }
 
 const parseTimeout = (value: number | string, from: string): number => {
   const n = typeof value === 'number' ? value : /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(Number.isInteger(n) && n >= 1 && n <= maxTimeoutMs)) throw new ConfigError(`${from}: expected milliseconds, 1-${maxTimeoutMs}`);
+  if (!(Number.isInteger(n) && n >= 1 && n <= maxTimerMs)) throw new ConfigError(`${from}: expected milliseconds, 1-${maxTimerMs}`);
   return n;
 };
 
@@ -191,7 +191,7 @@ export const resolveConnection = (flags: ConnectionFlags, io: Pick<CliIo, 'env' 
     (isLoopbackHost(url.hostname) ? 'us-east-1' : undefined);
   if (credentials !== undefined && region === undefined) throw new ConfigError(`--region: required: the endpoint ${url.hostname} names no region (or set AWS_REGION)`);
   // An AWS region name (us-east-1, eu-central-2, us-gov-west-1...): anything else fails later as a bad signature.
-  if (credentials !== undefined && region !== undefined && !/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/u.test(region)) {
+  if (credentials !== undefined && region !== undefined && !isRegionName(region)) {
     throw new ConfigError(`--region: expected a region name such as eu-west-1, got ${JSON.stringify(oneLine(region))}`);
   }
   const mode = credentials === undefined ? 'device certificate' : `${credentials.source}, region ${region ?? ''}`;

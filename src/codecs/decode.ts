@@ -84,7 +84,8 @@ export const decodePayload = <A>(codec: t.Decoder<unknown, A>, value: unknown, s
  */
 export type Parsed = { readonly ok: true; readonly value: unknown; readonly protoKey?: true } | { readonly ok: false; readonly message: string };
 
-const protoKey = '__proto__';
+/** The key io-ts's object copies would turn into a prototype (see {@link refusedProtoKey}). */
+export const protoKey = '__proto__';
 
 /**
  * Why a payload holding a `"__proto__"` key is refused by the decoders below: JSON.parse keeps it as an own

@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { protoKey } from './decode';
 
 /**
  * Primitive codecs shared by every payload: names that must be valid MQTT topic segments, numbers the
@@ -97,6 +98,10 @@ export const StatusDetailsValue = t.refinement(t.string, (s) => detailsValuePatt
 
 const DetailsValues = t.record(t.string, StatusDetailsValue);
 
+// "__proto__" fits the pattern, and AWS may take it, but a reply echoing it back would be refused by our
+// decoders (io-ts would turn it into a prototype): refused before it is sent.
+const isDetailsKey = (key: string): boolean => detailsKeyPattern.test(key) && key !== protoKey;
+
 // `t.record` takes any object; a Map would go out as `{}` and a Date as a string.
 const isPlainObject = (u: unknown): boolean => {
   if (typeof u !== 'object' || u === null) return false;
@@ -118,14 +123,14 @@ const classOf = (u: object): string => {
  */
 export const StatusDetails = new t.Type<Record<string, string>, Record<string, string>, unknown>(
   'StatusDetails',
-  (u): u is Record<string, string> => isPlainObject(u) && DetailsValues.is(u) && Object.keys(u).every((key) => detailsKeyPattern.test(key) && key !== '__proto__'),
+  (u): u is Record<string, string> => isPlainObject(u) && DetailsValues.is(u) && Object.keys(u).every(isDetailsKey),
   (u, c) => {
     if (typeof u === 'object' && u !== null && !isPlainObject(u)) return t.failure(u, c, `expected a plain object of strings, got ${classOf(u)}`);
     const values = DetailsValues.validate(u, c);
     if (values._tag === 'Left') return values;
     // "__proto__" fits the pattern, and AWS may take it, but a reply echoing it back would be refused by our
     // decoders (io-ts would turn it into a prototype): refused here, before it is sent.
-    const bad = Object.keys(values.right).filter((key) => !detailsKeyPattern.test(key) || key === '__proto__');
+    const bad = Object.keys(values.right).filter((key) => !isDetailsKey(key));
     return bad.length === 0
       ? values
       : t.failures(bad.map((key) => ({ value: key, context: t.appendContext(c, key, StatusDetailsKey, key), message: `${JSON.stringify(key)} is not a valid key (1-128 of [a-zA-Z0-9:_-], not "__proto__")` })));

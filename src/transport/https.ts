@@ -178,7 +178,14 @@ const secretsOf = (headers: Readonly<Record<string, string>>): string[] => {
   return [token, signature].filter((secret): secret is string => secret !== undefined);
 };
 
-const regionPattern = /(?:^|\.)jobs\.iot(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)$/;
+// An AWS region name: us-east-1, eu-central-2, us-gov-west-1...
+const regionName = '[a-z]{2}(?:-[a-z]+)+-\\d{1,2}';
+const regionPattern = new RegExp(`(?:^|\\.)jobs\\.iot(?:-fips)?\\.(${regionName})\\.(?:amazonaws\\.com(?:\\.cn)?|api\\.aws)$`, 'u');
+
+const regionNameOnly = new RegExp(`^${regionName}$`, 'u');
+
+/** True for an AWS region name such as `eu-west-1`. */
+export const isRegionName = (name: string): boolean => regionNameOnly.test(name);
 
 /** The region in a Jobs endpoint host (`data.jobs.iot.<region>.amazonaws.com`, `<prefix>.jobs.iot.<region>...`). */
 export const regionOf = (host: string): string | undefined => regionPattern.exec(host)?.[1];
