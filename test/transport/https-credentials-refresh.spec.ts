@@ -1,31 +1,21 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { asyncScheduler, firstValueFrom, type SchedulerLike } from 'rxjs';
 import { createJobsClient } from '../../src';
-import { issueDeviceCertificate } from '../../src/emulator/tls';
 import { iotCredentialsProvider } from '../../src/transport/credentials';
 import { httpsTransport } from '../../src/transport/https';
+import { useDevicePem } from '../helpers/device-pem';
 import { replyJson, startTestServer, type TestServer } from '../helpers/http-server';
 
 const minute = 60_000;
 
 describe('a slow credentials refresh does not fail requests that hold valid credentials', () => {
-  let dir: string;
-  let pem: { ca: string; cert: string; key: string; serverCert: string; serverKey: string };
+  const devicePem = useDevicePem('review-refresh-');
   const servers: TestServer[] = [];
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'review-refresh-'));
-    const device = issueDeviceCertificate(dir, 'thing-A');
-    const read = (n: string) => readFileSync(join(dir, n), 'utf8');
-    pem = { ca: read('ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'), ...device };
-  });
   afterAll(async () => {
     for (const s of servers) await s.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('past 80 % of the lifetime, with the credentials endpoint hanging, requests still succeed on the held credentials', async () => {
+    const pem = devicePem();
     let issued = 0;
     const creds = await startTestServer((_r, res) => {
       issued += 1;

@@ -1,33 +1,23 @@
 // Found by review: the credentials provider's secrets reached error messages and causes.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { firstValueFrom } from 'rxjs';
-import { issueDeviceCertificate } from '../../src/emulator/tls';
 import { iotCredentialsProvider } from '../../src/transport/credentials';
+import { useDevicePem } from '../helpers/device-pem';
 import { replyJson, startTestServer, type TestServer } from '../helpers/http-server';
 
 const SECRET = 'SUPERSECRETKEYVALUE';
 const TOKEN = 'SESSIONTOKENVALUE';
 
 describe('credentials provider replies never leak secrets into errors', () => {
-  let dir: string;
-  let pem: { ca: string; cert: string; key: string; serverCert: string; serverKey: string };
+  const devicePem = useDevicePem('review-cred-');
   let server: TestServer | undefined;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'review-cred-'));
-    const device = issueDeviceCertificate(dir, 'thing-A');
-    const read = (n: string) => readFileSync(join(dir, n), 'utf8');
-    pem = { ca: read('ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'), ...device };
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(async () => {
     await server?.close();
     server = undefined;
   });
 
   const failWith = async (status: number, body: unknown): Promise<unknown> => {
+    const pem = devicePem();
     server = await startTestServer((_r, res) => replyJson(res, status, body), { cert: pem.serverCert, key: pem.serverKey, clientCa: pem.ca });
     const get = iotCredentialsProvider({ endpoint: server.url, roleAlias: 'alias', cert: pem.cert, key: pem.key, ca: pem.ca });
     return firstValueFrom(get()).then(

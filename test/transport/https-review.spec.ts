@@ -1,16 +1,13 @@
 // Found in review of the HTTPS transport (stop 10): each test states what the project's standards ask for.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { inspect } from 'node:util';
 import { firstValueFrom } from 'rxjs';
 import { createJobsClient } from '../../src';
-import { issueDeviceCertificate } from '../../src/emulator/tls';
 import { iotCredentialsProvider } from '../../src/transport/credentials';
 import { httpsTransport, type HttpsTransportOptions } from '../../src/transport/https';
+import { useDevicePem } from '../helpers/device-pem';
 import { replyJson, startTestServer, type TestHandler, type TestServer } from '../helpers/http-server';
 
 const outcome = (p: Promise<unknown>): Promise<unknown> => p.then((value) => ({ value }), (error: unknown) => error);
@@ -78,17 +75,10 @@ describe('https - secrets the server echoes are kept out of errors', () => {
 });
 
 describe('https - credentials provider and TLS', () => {
-  let dir: string;
-  let pem: { ca: string; cert: string; key: string; serverCert: string; serverKey: string };
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'review-https-'));
-    const device = issueDeviceCertificate(dir, 'thing-A');
-    const read = (n: string) => readFileSync(join(dir, n), 'utf8');
-    pem = { ca: read('ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'), ...device };
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const devicePem = useDevicePem('review-https-');
 
   it('credentials that arrive within 30 s of their expiry count as a failed fetch: backed off, not fetched per request', async () => {
+    const pem = devicePem();
     server = await startTestServer(
       (_r, res) => replyJson(res, 200, { credentials: { accessKeyId: 'ASIA1', secretAccessKey: 'S', sessionToken: 'T', expiration: new Date(Date.now() + 20_000).toISOString() } }),
       { cert: pem.serverCert, key: pem.serverKey, clientCa: pem.ca },
@@ -100,6 +90,7 @@ describe('https - credentials provider and TLS', () => {
   });
 
   it('agent options cannot turn host-name verification off (checkServerIdentity)', async () => {
+    const pem = devicePem();
     // A server whose certificate names 127.0.0.1/localhost only, reached as data.jobs.iot.us-east-1.amazonaws.com.
     const srv = https.createServer({ cert: pem.serverCert, key: pem.serverKey }, (_req, res) => replyJson(res, 200, { inProgressJobs: [], queuedJobs: [] }));
     await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
@@ -137,16 +128,11 @@ describe('https - the fixes above, reviewed', () => {
 
 
 describe('https - a caller\'s own server check', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'review-pin-'));
-    issueDeviceCertificate(dir, 'thing-A');
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const devicePem = useDevicePem('review-pin-');
 
   it('a stricter checkServerIdentity (certificate pinning, as in the Node docs) still runs, after the host-name check', async () => {
-    const read = (name: string) => readFileSync(join(dir, name), 'utf8');
-    const srv = https.createServer({ cert: read('server.crt'), key: read('server.key') }, (_request, res) => replyJson(res, 200, { inProgressJobs: [], queuedJobs: [] }));
+    const pem = devicePem();
+    const srv = https.createServer({ cert: pem.serverCert, key: pem.serverKey }, (_request, res) => replyJson(res, 200, { inProgressJobs: [], queuedJobs: [] }));
     await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
     const checked: string[] = [];
     const checkServerIdentity = (host: string, cert: tls.PeerCertificate): Error | undefined => {
@@ -155,7 +141,7 @@ describe('https - a caller\'s own server check', () => {
     };
     try {
       const { port } = srv.address() as AddressInfo;
-      const jobs = client(`https://localhost:${port}`, { tls: { ca: read('ca.crt') }, agent: { checkServerIdentity } });
+      const jobs = client(`https://localhost:${port}`, { tls: { ca: pem.ca }, agent: { checkServerIdentity } });
       const result = await outcome(firstValueFrom(jobs.getPendingJobExecutions()));
       expect(checked).toEqual(['localhost']);
       expect(result).toMatchObject({ name: 'TransportError', message: expect.stringContaining('certificate not pinned') });
