@@ -1,18 +1,16 @@
 // Found by review: timer options of 2^31 ms or more fired at once; an explicit :443 became 8443.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { createJobsClient } from '../../src';
-import { issueDeviceCertificate } from '../../src/emulator/tls';
 import { iotCredentialsProvider } from '../../src/transport/credentials';
 import { httpsTransport } from '../../src/transport/https';
+import { useDevicePem } from '../helpers/device-pem';
 import { replyJson, startTestServer, type TestServer } from '../helpers/http-server';
 import { thing } from '../helpers/names';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('transport and provider options', () => {
+  const devicePem = useDevicePem('review-opt-');
   let server: TestServer | undefined;
   afterEach(async () => {
     await server?.close();
@@ -44,26 +42,19 @@ describe('transport and provider options', () => {
   });
 
   it('iotCredentialsProvider timeoutMs beyond 2^31-1 ms is refused (or honoured), never a timeout at once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'review-opt-'));
+    const pem = devicePem();
+    server = await startTestServer(
+      (_r, res) => replyJson(res, 200, { credentials: { accessKeyId: 'ASIA1', secretAccessKey: 's', sessionToken: 't', expiration: new Date(Date.now() + 3_600_000).toISOString() } }),
+      { cert: pem.serverCert, key: pem.serverKey, clientCa: pem.ca },
+    );
+    let get: ReturnType<typeof iotCredentialsProvider>;
     try {
-      const device = issueDeviceCertificate(dir, 'thing-A');
-      const read = (n: string) => readFileSync(join(dir, n), 'utf8');
-      const ca = read('ca.crt');
-      server = await startTestServer(
-        (_r, res) => replyJson(res, 200, { credentials: { accessKeyId: 'ASIA1', secretAccessKey: 's', sessionToken: 't', expiration: new Date(Date.now() + 3_600_000).toISOString() } }),
-        { cert: read('server.crt'), key: read('server.key'), clientCa: ca },
-      );
-      let get: ReturnType<typeof iotCredentialsProvider>;
-      try {
-        get = iotCredentialsProvider({ endpoint: server.url, roleAlias: 'alias', ...device, ca, timeoutMs: 2 ** 31 });
-      } catch (error) {
-        expect(error).toMatchObject({ name: 'InvalidRequestError' });
-        return;
-      }
-      await expect(firstValueFrom(get())).resolves.toMatchObject({ accessKeyId: 'ASIA1' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      get = iotCredentialsProvider({ endpoint: server.url, roleAlias: 'alias', cert: pem.cert, key: pem.key, ca: pem.ca, timeoutMs: 2 ** 31 });
+    } catch (error) {
+      expect(error).toMatchObject({ name: 'InvalidRequestError' });
+      return;
     }
+    await expect(firstValueFrom(get())).resolves.toMatchObject({ accessKeyId: 'ASIA1' });
   });
 });
 
