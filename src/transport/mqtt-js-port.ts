@@ -79,7 +79,13 @@ const adapt = (client: MqttClient): MqttClientPort => {
   // `disconnected`: end() has finished, and neither connect() nor reconnect() has run since (a drop does not set
   // it; while end() runs, mqtt.js refuses calls itself). With reconnecting off, mqtt.js would then queue a
   // SUBSCRIBE or PUBLISH offline for ever, never calling back.
-  const endedError = (what: string): TransportError | undefined => (client.disconnected ? new TransportError(`${what}: the MQTT client has ended`) : undefined);
+  // `closed`: the connection dropped and nothing will open it again: mqtt.js does not reconnect by itself
+  // (reconnectPeriod 0) and end() was not called, so `disconnected` stays false. Until the app calls reconnect(),
+  // a SUBSCRIBE or PUBLISH would wait offline for ever too.
+  let closed = false;
+  const closedReason = 'the connection closed and the MQTT client does not reconnect by itself (reconnectPeriod 0); call reconnect()';
+  const endedError = (what: string): TransportError | undefined =>
+    client.disconnected ? new TransportError(`${what}: the MQTT client has ended`) : closed ? new TransportError(`${what}: ${closedReason}`) : undefined;
   // Counts connections: a SUBSCRIBE's callback from before the last drop says nothing of this one (mqtt.js can
   // even write one to a stream it has just destroyed, and never call back).
   let generation = 0;
@@ -139,6 +145,17 @@ const adapt = (client: MqttClient): MqttClientPort => {
   // The session is gone: until the broker holds the filter again, a reply could be lost.
   client.on('close', () => {
     generation += 1;
+    // mqtt.js's own 'close' listener, added when the client was made, has already chosen whether to reconnect.
+    if (!client.reconnecting && !client.disconnecting) {
+      closed = true;
+      // No grant will come again: every subscription fails now, instead of lapsing for ever.
+      for (const [filter, entry] of [...held]) {
+        const subscribers = [...entry.told, ...entry.waiting];
+        release(filter, entry);
+        const failure = new TransportError(`subscribe ${filter}: ${closedReason}`);
+        for (const subscriber of subscribers) subscriber.error(failure);
+      }
+    }
     for (const entry of held.values()) {
       entry.outstanding = 0;
       if (!entry.granted) continue;
@@ -154,7 +171,11 @@ const adapt = (client: MqttClient): MqttClientPort => {
   // A resumed session (clean: false) still holds a filter granted on it. A new one does not: mqtt.js subscribes
   // again itself, but only after it has re-sent the PUBLISHes it kept and without telling its SUBACK, so the
   // port sends its own SUBSCRIBE.
+  client.on('reconnect', () => {
+    closed = false;
+  });
   client.on('connect', (connack: IConnackPacket) => {
+    closed = false;
     for (const [filter, entry] of [...held]) {
       if (!connack.sessionPresent) entry.onSession = false;
       if (!entry.sent || entry.granted || entry.outstanding > 0) continue;

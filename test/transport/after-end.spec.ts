@@ -1,5 +1,6 @@
 // Found in review of the MQTT path (stop 10): with reconnecting off, mqtt.js queues a SUBSCRIBE made after
 // end() offline for ever, so a request made then ended only at its deadline, and an event stream never.
+import type { MqttClient, Packet } from 'mqtt';
 import { firstValueFrom } from 'rxjs';
 import { InvalidRequestError, TransportError, connectMqtt, createJobsClient, mqttTransport } from '../../src';
 import { startEmulator, type Emulator } from '../../src/emulator';
@@ -86,5 +87,72 @@ describe('connectMqtt timer options', () => {
     );
     expect(result).toBeInstanceOf(InvalidRequestError);
     expect(result).toMatchObject({ message: expect.stringContaining(name) });
+  });
+});
+
+// Found in stop 10 and left open, fixed in stop 11: with reconnecting off, a connection that dropped without
+// end() left event streams silent for ever and requests waiting for their deadline, since mqtt.js neither
+// reconnects nor sets `disconnected`. They now fail at once, until the app calls reconnect().
+describe('a connection that drops with reconnecting off', () => {
+  /** Resolves at the next SUBACK the client receives. */
+  const nextSuback = (client: MqttClient): Promise<void> =>
+    new Promise((resolve) => {
+      const onPacket = (packet: Packet): void => {
+        if (packet.cmd !== 'suback') return;
+        client.removeListener('packetreceive', onPacket);
+        resolve();
+      };
+      client.on('packetreceive', onPacket);
+    });
+
+  it('mqtt transport - an event stream fails with TransportError at the drop, and works again after reconnect()', async () => {
+    const client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs: 0 });
+    try {
+      const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 5000 });
+      const granted = nextSuback(client);
+      const event = firstValueFrom(jobs.nextJobExecutionChanged()).catch((e: unknown) => e);
+      await granted;
+      const started = performance.now();
+      client.stream.destroy();
+      const error = await event;
+      expect(error).toBeInstanceOf(TransportError);
+      expect(error).toMatchObject({ message: expect.stringContaining('reconnect') });
+      expect(performance.now() - started).toBeLessThan(1000);
+      // Refused at once while closed, served again once the app reconnects.
+      await expect(firstValueFrom(jobs.getPendingJobExecutions())).rejects.toBeInstanceOf(TransportError);
+      expect(performance.now() - started).toBeLessThan(1000);
+      const reconnected = new Promise<void>((resolve) => client.once('connect', () => { resolve(); }));
+      client.reconnect();
+      await reconnected;
+      await expect(firstValueFrom(jobs.getPendingJobExecutions())).resolves.toMatchObject({ queuedJobs: [] });
+      // The event's filter is granted again, not held back by the UNSUBSCRIBE left from the drop.
+      const grantedAgain = nextSuback(client);
+      const again = jobs.nextJobExecutionChanged().subscribe({ error: () => undefined });
+      await grantedAgain;
+      again.unsubscribe();
+    } finally {
+      await client.endAsync(true);
+    }
+  });
+
+  it('mqtt transport - a request in flight at the drop fails with TransportError, not at its deadline', async () => {
+    const client = await connectMqtt({ url: emu.mqttUrl, clientId: 'thing-A', reconnectPeriodMs: 0 });
+    try {
+      const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(client), timeoutMs: 5000 });
+      await firstValueFrom(jobs.getPendingJobExecutions()); // the reply filter is granted
+      // Dropped as the PUBLISH goes out, before any reply can come back.
+      const onPacket = (packet: Packet): void => {
+        if (packet.cmd !== 'publish') return;
+        client.removeListener('packetsend', onPacket);
+        client.stream.destroy();
+      };
+      client.on('packetsend', onPacket);
+      const started = performance.now();
+      const error: unknown = await firstValueFrom(jobs.describeJobExecution({ jobId: 'job-1' })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransportError);
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      await client.endAsync(true);
+    }
   });
 });
