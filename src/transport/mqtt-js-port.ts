@@ -37,15 +37,41 @@ export const fromMqttClient = (client: MqttClient): MqttClientPort => {
   return port;
 };
 
-const closedReason = 'the connection closed and the MQTT client does not reconnect by itself (reconnectPeriod 0); call reconnect()';
+const closedReason = 'the connection closed and the MQTT client will not reconnect by itself (reconnectPeriod 0, or the broker refused the reconnect); call reconnect()';
+
+/**
+ * Whether mqtt.js has a reconnect armed. Read after its own 'close' listener: `reconnecting` cannot tell, as it
+ * stays true after a reconnect the broker refused (mqtt.js then stops trying, unless `reconnectOnConnackError`).
+ * `reconnectTimer` is not in mqtt.js's typings; the tests pin what it means here.
+ */
+const reconnectArmed = (client: MqttClient): boolean => {
+  const timer: unknown = Reflect.get(client, 'reconnectTimer');
+  return timer !== null && timer !== undefined;
+};
+
+/** The client's socket is gone (destroyed at a drop or end); absent before a manual connect(). */
+const streamDestroyed = (client: MqttClient): boolean => {
+  const stream: unknown = client.stream;
+  return typeof stream === 'object' && stream !== null && 'destroyed' in stream && stream.destroyed === true;
+};
+
+/** The connection is down and nothing will open it again until the app calls reconnect() (or end()). */
+const closedForGood = (client: MqttClient): boolean => !client.connected && !client.disconnecting && !client.disconnected && streamDestroyed(client) && !reconnectArmed(client);
 
 const adapt = (client: MqttClient): MqttClientPort => {
   // `closed`: the connection dropped and nothing will open it again: mqtt.js does not reconnect by itself
-  // (reconnectPeriod 0) and end() was not called, so `disconnected` stays false. Until the app calls reconnect(),
-  // a SUBSCRIBE or PUBLISH would wait offline for ever.
-  let closed = false;
+  // (reconnectPeriod 0, or a refused CONNACK) and end() was not called, so `disconnected` stays false. Until the
+  // app calls reconnect(), a SUBSCRIBE or PUBLISH would wait offline for ever. A port made after such a drop
+  // starts closed.
+  let closed = closedForGood(client);
   const session = sessionPort({
     subscribe: (filter, done) => {
+      // A SUBSCRIBE released by a failed UNSUBSCRIBE while mqtt.js cleans up a drop (before its 'close') would
+      // be written to the dead socket and never answered: it goes on the next connection instead.
+      if (streamDestroyed(client) && !client.disconnecting && !client.disconnected) {
+        done({ kind: 'lost' });
+        return;
+      }
       // `resubscribe` makes mqtt.js send the SUBSCRIBE even for a filter it already holds (it would call back at
       // once, with no SUBACK): after a reconnect its own resubscription may not be granted yet.
       const subscription: ISubscriptionMap = { [filter]: { qos: 1 } };
@@ -83,7 +109,7 @@ const adapt = (client: MqttClient): MqttClientPort => {
   // The session is gone: until the broker holds the filter again, a reply could be lost. mqtt.js's own 'close'
   // listener, added when the client was made, has already chosen whether to reconnect.
   client.on('close', () => {
-    closed = !client.reconnecting && !client.disconnecting;
+    closed = closedForGood(client);
     session.dropped(closed ? closedReason : undefined);
   });
   client.on('reconnect', () => {

@@ -106,6 +106,22 @@ export const sessionPort = (client: SessionClient): SessionPort => {
     for (const subscriber of subscribers) subscriber.error(error);
   };
 
+  // The connection is gone for good: every subscription fails, and no UNSUBSCRIBE is left for the client to
+  // hold (mqtt.js would keep one outgoing, and a graceful end() would wait for it for ever).
+  const failAll = (reason: string): void => {
+    for (const [filter, entry] of [...held]) {
+      if (held.get(filter) !== entry) continue;
+      held.delete(filter);
+      const error = new TransportError(`subscribe ${filter}: ${reason}`);
+      for (const subscriber of [...entry.told, ...entry.waiting]) subscriber.error(error);
+    }
+    // An UNSUBACK that will not come holds nothing back: no SUBSCRIBE waits for it now.
+    for (const [filter, waiting] of [...unsubscribing]) {
+      unsubscribing.delete(filter);
+      for (const then of waiting) then();
+    }
+  };
+
   const trySubscribe = (filter: string, entry: Held): void => {
     if (held.get(filter) !== entry) return;
     const sentOn = generation;
@@ -187,7 +203,7 @@ export const sessionPort = (client: SessionClient): SessionPort => {
     dropped: (forGood) => {
       generation += 1;
       // No grant will come again: every subscription fails now, instead of lapsing for ever.
-      if (forGood !== undefined) for (const [filter, entry] of [...held]) fail(filter, entry, new TransportError(`subscribe ${filter}: ${forGood}`));
+      if (forGood !== undefined) failAll(forGood);
       for (const entry of held.values()) {
         entry.outstanding = 0;
         if (!entry.granted) continue;
