@@ -4,7 +4,7 @@ import { defineConfig } from 'tsup';
 // The CLI is one CJS file with a shebang.
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'emulator/index': 'src/emulator/index.ts', 'agent/index': 'src/agent/index.ts' },
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'emulator/index': 'src/emulator/index.ts', 'agent/index': 'src/agent/index.ts', 'aws-crt/index': 'src/transport/aws-crt.ts' },
     format: ['cjs', 'esm'],
     dts: true,
     sourcemap: true,

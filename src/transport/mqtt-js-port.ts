@@ -93,7 +93,7 @@ const adapt = (client: MqttClient): MqttClientPort => {
     },
     publish: (topic, payload, done) => {
       client.publish(topic, payload, { qos: 1 }, (error) => {
-        done(error ? toTransportError(`publish ${topic}`, error) : undefined);
+        done(error ? { kind: 'failed', error: toTransportError(`publish ${topic}`, error) } : { kind: 'acknowledged' });
       });
     },
     // `disconnected`: end() has finished, and neither connect() nor reconnect() has run since (a drop does not

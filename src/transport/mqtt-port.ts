@@ -48,7 +48,11 @@ export interface MqttPort {
    * Errors with `TransportError` when the broker refuses the filter or the client cannot subscribe.
    */
   subscribe(filter: string): Observable<SubscriptionEvent>;
-  /** Publishes at QoS 1; emits once and completes when the broker acknowledges. Errors with `TransportError`. */
+  /**
+   * Publishes at QoS 1; emits once and completes when the broker acknowledges. Completes without emitting when
+   * the PUBLISH was lost with a session that did not survive the connection (the transport then sends it
+   * again or fails it, by operation). Errors with `TransportError`.
+   */
   publish(topic: string, payload: string): Observable<void>;
   /** Connection changes after the port was created; absent when the client cannot report them. */
   readonly connection$?: Observable<ConnectionState>;

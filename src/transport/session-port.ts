@@ -7,6 +7,12 @@ import { topicMatcher } from './topics';
 export type SubscribeOutcome = { readonly kind: 'granted' } | { readonly kind: 'lost' } | { readonly kind: 'refused'; readonly error: TransportError };
 
 /**
+ * How a QoS 1 PUBLISH ended: acknowledged, lost with a session that did not survive the connection (the
+ * transport sends it again or fails it, by operation), or failed.
+ */
+export type PublishOutcome = { readonly kind: 'acknowledged' } | { readonly kind: 'lost' } | { readonly kind: 'failed'; readonly error: TransportError };
+
+/**
  * What an MQTT client adapter gives {@link sessionPort}: the client's three verbs, each calling back once, and
  * whether anything can be sent at all. The adapter is the only code that knows the client library.
  */
@@ -15,8 +21,8 @@ export interface SessionClient {
   readonly subscribe: (filter: string, done: (outcome: SubscribeOutcome) => void) => void;
   /** Sends UNSUBSCRIBE; `done` at the UNSUBACK, or at once when there is no connection left to send it on. */
   readonly unsubscribe: (filter: string, done: () => void) => void;
-  /** Publishes at QoS 1; `done()` at the PUBACK, `done(error)` when it fails. */
-  readonly publish: (topic: string, payload: string, done: (error?: TransportError) => void) => void;
+  /** Publishes at QoS 1. */
+  readonly publish: (topic: string, payload: string, done: (outcome: PublishOutcome) => void) => void;
   /** Why nothing can be sent now (the client has ended, or will never connect again), else undefined. */
   readonly refusal: (what: string) => TransportError | undefined;
 }
@@ -181,12 +187,13 @@ export const sessionPort = (client: SessionClient): SessionPort => {
           subscriber.error(refused);
           return;
         }
-        client.publish(topic, payload, (error) => {
-          if (error) subscriber.error(error);
-          else {
-            subscriber.next();
-            subscriber.complete();
+        client.publish(topic, payload, (outcome) => {
+          if (outcome.kind === 'failed') {
+            subscriber.error(outcome.error);
+            return;
           }
+          if (outcome.kind === 'acknowledged') subscriber.next();
+          subscriber.complete();
         });
       }),
     connection$: states.asObservable(),

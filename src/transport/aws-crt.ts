@@ -1,0 +1,120 @@
+/**
+ * iot-jobs-rx/aws-crt: the Jobs client over an aws-iot-device-sdk-v2 (aws-crt) MQTT 3.1.1 connection, for apps
+ * that already have one. Only types come from the SDK: this entry loads no native code of its own.
+ * @example
+ * import { mqtt, iot } from 'aws-iot-device-sdk-v2';
+ * import { createJobsClient, mqttTransport } from 'iot-jobs-rx';
+ * import { fromAwsCrtConnection } from 'iot-jobs-rx/aws-crt';
+ *
+ * const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder_from_path(certPath, keyPath)
+ *   .with_endpoint(endpoint).with_client_id('thing-A').with_clean_session(true).build();
+ * const connection = new mqtt.MqttClient().new_connection(config);
+ * await connection.connect();
+ * const jobs = createJobsClient({ thingName: 'thing-A', transport: mqttTransport(fromAwsCrtConnection(connection)) });
+ */
+import type { mqtt } from 'aws-iot-device-sdk-v2';
+import { TransportError } from '../errors';
+import type { MqttClientPort } from './mqtt-port';
+import { sessionPort } from './session-port';
+
+/** An aws-crt MQTT 3.1.1 connection, as `new mqtt.MqttClient().new_connection(config)` makes it. */
+export type AwsCrtConnection = mqtt.MqttClientConnection;
+
+// aws-crt's QoS.AtLeastOnce, written out: the enum is a runtime value, and this file loads nothing of aws-crt.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- the MQTT value the enum names
+const atLeastOnce: mqtt.QoS.AtLeastOnce = 1;
+// A SUBACK's return code for a refused filter (MQTT 3.1.1 §3.9.3); aws-crt gives it as the granted `qos`.
+const refusedQos = 128;
+
+const closedReason = 'the aws-crt connection was closed (disconnect()), and cannot be used again';
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+// One port per connection, as for mqtt.js clients: transports on one connection share each filter's SUBSCRIBE.
+const ports = new WeakMap<AwsCrtConnection, MqttClientPort>();
+
+/**
+ * Adapts a connected (or connecting) aws-crt MQTT 3.1.1 connection to the {@link MqttClientPort} that
+ * `mqttTransport()` takes; the same port for the same connection. aws-crt reconnects by itself but does not
+ * subscribe again on a new session: the port does, and each filter follows the session as with mqtt.js
+ * (`lapsed` at an interruption, `subscribed` again at the SUBACK, or at once when the session was resumed).
+ * After `connection.disconnect()` every subscription fails, and requests are refused, with TransportError.
+ */
+export const fromAwsCrtConnection = (connection: AwsCrtConnection): MqttClientPort => {
+  const existing = ports.get(connection);
+  if (existing !== undefined) return existing;
+  const port = adapt(connection);
+  ports.set(connection, port);
+  return port;
+};
+
+const adapt = (connection: AwsCrtConnection): MqttClientPort => {
+  // disconnect() was called: aws-crt freed the connection, and rejects every call from now on.
+  let closed = false;
+  // Counts interruptions. On a new session aws-crt cancels what it had not completed, and the cancellation can
+  // come before or after the resume: a call that failed after an interruption since it was made was lost.
+  let interruptions = 0;
+  const session = sessionPort({
+    subscribe: (filter, done) => {
+      const sentDuring = interruptions;
+      connection.subscribe(filter, atLeastOnce).then(
+        (suback) => {
+          // Typed as a QoS, but a refusal reads 128 here.
+          const granted: number = suback.qos;
+          if (granted === refusedQos) done({ kind: 'refused', error: new TransportError(`subscribe ${filter}: the broker refused the filter`, { reasonCode: refusedQos }) });
+          else if (suback.error_code !== undefined && suback.error_code !== 0) done({ kind: 'refused', error: new TransportError(`subscribe ${filter}: aws-crt error ${suback.error_code}`) });
+          else done({ kind: 'granted' });
+        },
+        (error: unknown) => {
+          if (interruptions !== sentDuring && !closed) done({ kind: 'lost' });
+          else done({ kind: 'refused', error: new TransportError(`subscribe ${filter}: ${messageOf(error)}`, { cause: error }) });
+        },
+      );
+    },
+    unsubscribe: (filter, done) => {
+      if (closed) {
+        done();
+        return;
+      }
+      // Settled either way: a failed UNSUBSCRIBE leaves nothing for a later SUBSCRIBE to wait for.
+      connection.unsubscribe(filter).then(done, done);
+    },
+    publish: (topic, payload, done) => {
+      const sentDuring = interruptions;
+      connection.publish(topic, payload, atLeastOnce).then(
+        () => {
+          done({ kind: 'acknowledged' });
+        },
+        (error: unknown) => {
+          // Cancelled with a session that did not survive: the transport sends it again, or fails it, by operation.
+          if (interruptions !== sentDuring && !closed) done({ kind: 'lost' });
+          else done({ kind: 'failed', error: new TransportError(`publish ${topic}: ${messageOf(error)}`, { cause: error }) });
+        },
+      );
+    },
+    refusal: (what) => (closed ? new TransportError(`${what}: ${closedReason}`) : undefined),
+  });
+
+  connection.on('message', (topic, payload) => {
+    session.message(topic, new Uint8Array(payload));
+  });
+  connection.on('interrupt', () => {
+    interruptions += 1;
+    session.dropped();
+  });
+  connection.on('connect', (sessionPresent) => {
+    session.connected(sessionPresent);
+  });
+  connection.on('resume', (_returnCode, sessionPresent) => {
+    session.connected(sessionPresent);
+  });
+  const onClosed = (): void => {
+    if (closed) return;
+    closed = true;
+    session.dropped(closedReason);
+    session.ended();
+  };
+  connection.on('closed', onClosed);
+  connection.on('disconnect', onClosed);
+  return session.port;
+};
