@@ -50,8 +50,11 @@ export class InvalidRequestError extends JobsError {
 
 /** The state of an execution as a rejection reports it (VersionMismatch, InvalidStateTransition). */
 export interface RejectedExecutionState {
+  /** The execution's status now, e.g. `IN_PROGRESS`. */
   readonly status?: string;
+  /** Its status details now. */
   readonly statusDetails?: Readonly<Record<string, string>>;
+  /** Its version now: retry a VersionMismatch with this as `expectedVersion`, after re-reading. */
   readonly versionNumber?: number;
 }
 
@@ -59,8 +62,11 @@ export interface RejectedExecutionState {
 export interface RejectedErrorOptions extends JobsErrorOptions {
   /** The service's error code, e.g. `VersionMismatch` (MQTT) or the mapped code of an HTTP exception. */
   readonly code: string;
+  /** The service's explanation. */
   readonly message: string;
+  /** The clientToken the rejection echoed. */
   readonly clientToken?: string;
+  /** The execution's state, when the rejection reports it (VersionMismatch, InvalidStateTransition). */
   readonly executionState?: RejectedExecutionState;
   /** HTTP status of the reply (HTTPS transport only). */
   readonly httpStatus?: number;

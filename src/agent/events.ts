@@ -10,7 +10,9 @@ import type { JobsError } from '../errors';
 
 /** Fields of every event about one execution. */
 export interface ExecutionRef {
+  /** The job. */
   readonly jobId: JobId;
+  /** Which execution of it on this thing (a retried job gets a new number). */
   readonly executionNumber: number;
 }
 

@@ -45,7 +45,9 @@ export type HandlerEvent =
 
 /** What a handler is given for one execution. */
 export interface JobContext<P> {
+  /** The job. */
   readonly jobId: JobId;
+  /** Which execution of it on this thing. */
   readonly executionNumber: number;
   /** The job document, as the handler's `match` accepted it. */
   readonly document: P;
@@ -116,7 +118,9 @@ export interface DefineHandlerOptions<P> {
   readonly operation?: string;
   /** Checks the claimed document; a failure REJECTS the execution with the codec's report. */
   readonly document: t.Decoder<unknown, P>;
+  /** Runs one execution: an Observable of progress, checkpoint and done events (see {@link Handler.run}). */
   readonly run: (job: JobContext<P>) => Observable<HandlerEvent>;
+  /** True when `run` can continue an interrupted execution from its checkpoint. Default false. */
   readonly resumable?: boolean;
 }
 

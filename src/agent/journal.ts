@@ -134,6 +134,7 @@ export interface JournalRecovery {
 
 /** The result of {@link openJournal}. */
 export interface OpenedJournal {
+  /** The journal, ready for the runner. */
   readonly journal: Journal;
   /** Present when the file was corrupt: it was moved aside and the journal starts empty. */
   readonly recovered?: JournalRecovery;

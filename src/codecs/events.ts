@@ -20,4 +20,5 @@ export const nextJobExecutionChangedEvent = <D>(document: DocumentCodec<D>) =>
     [t.type({ timestamp: EpochSeconds }), t.partial({ execution: jobExecution(document) })],
     'NextJobExecutionChangedEvent',
   );
+/** A `notify-next` notification, decoded: the execution Describe(`$next`) would now return, absent when none. */
 export type NextJobExecutionChangedEvent<D = unknown> = t.TypeOf<ReturnType<typeof nextJobExecutionChangedEvent<D>>>;

@@ -14,6 +14,8 @@ export const JsonFromString = new t.Type<unknown, string, unknown>(
   (u, c) => {
     if (typeof u !== 'string') return t.failure(u, c, 'expected a JSON string');
     if (u.length > 32_768) return t.failure(u, c, 'job document longer than 32768 characters');
+    // The HTTP model allows 0 characters; no document is JSON of none, and only a JSON document can be checked.
+    if (u.trim() === '') return t.failure(u, c, 'empty: a job document is JSON');
     const parsed = parseJson(u);
     if (!parsed.ok) return t.failure(u, c, `not JSON: ${parsed.message}`);
     return parsed.protoKey === true ? t.failure(u, c, refusedProtoKey) : t.success(parsed.value);

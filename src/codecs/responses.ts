@@ -35,6 +35,7 @@ const executionReply = <D>(document: DocumentCodec<D>, name: string) =>
 /** StartNextPendingJobExecution accepted reply; no `execution` when nothing is pending. */
 export const startNextPendingJobExecutionResponse = <D>(document: DocumentCodec<D>) =>
   executionReply(document, 'StartNextPendingJobExecutionResponse');
+/** StartNextPendingJobExecution's reply, decoded: `execution` (the one started) absent when nothing was pending. */
 export type StartNextPendingJobExecutionResponse<D = unknown> = t.TypeOf<
   ReturnType<typeof startNextPendingJobExecutionResponse<D>>
 >;
@@ -42,6 +43,7 @@ export type StartNextPendingJobExecutionResponse<D = unknown> = t.TypeOf<
 /** DescribeJobExecution accepted reply; no `execution` when `$next` finds nothing pending. */
 export const describeJobExecutionResponse = <D>(document: DocumentCodec<D>) =>
   executionReply(document, 'DescribeJobExecutionResponse');
+/** DescribeJobExecution's reply, decoded: `execution` absent when `$next` finds nothing pending. */
 export type DescribeJobExecutionResponse<D = unknown> = t.TypeOf<ReturnType<typeof describeJobExecutionResponse<D>>>;
 
 /** UpdateJobExecution accepted reply; `executionState` and `jobDocument` only when asked for. */
@@ -50,6 +52,7 @@ export const updateJobExecutionResponse = <D>(document: DocumentCodec<D>) =>
     [t.partial({ executionState: JobExecutionState, jobDocument: document }), ReplyMeta],
     'UpdateJobExecutionResponse',
   );
+/** UpdateJobExecution's reply, decoded: `executionState` and `jobDocument` only when the request asked for them. */
 export type UpdateJobExecutionResponse<D = unknown> = t.TypeOf<ReturnType<typeof updateJobExecutionResponse<D>>>;
 
 /** The rejection codes AWS documents; the service may add more, so `code` decodes as any string. */

@@ -8,7 +8,9 @@ import type { OperationName } from '../errors';
 
 /** Which device requests a fault applies to; an absent field matches every value. */
 export interface FaultFilter {
+  /** Only requests of this operation. */
   readonly operation?: OperationName;
+  /** Only requests for this thing. */
   readonly thingName?: string;
 }
 

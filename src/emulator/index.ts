@@ -34,7 +34,9 @@ export type { RateLimit } from './rate-limit';
 
 /** Access keys the emulator's data plane accepts. */
 export interface EmulatorCredentials {
+  /** Access key id. */
   readonly accessKeyId: string;
+  /** Secret access key. */
   readonly secretAccessKey: string;
 }
 
@@ -48,8 +50,11 @@ export const defaultEmulatorCredentials: EmulatorCredentials = {
 export interface EmulatorOptions extends EngineOptions {
   /** Interface to listen on. Default 127.0.0.1. */
   readonly host?: string;
+  /** MQTT broker port (`mqtts` in TLS mode). Default 0: a free port, read back from `mqttUrl`. */
   readonly mqttPort?: number;
+  /** iot-jobs-data API port (HTTPS in TLS mode). Default 0, read back from `dataEndpoint`. */
   readonly dataPort?: number;
+  /** Control-plane port (HTTP). Default 0, read back from `controlEndpoint`. */
   readonly controlPort?: number;
   /** Keys the data plane accepts. Default {@link defaultEmulatorCredentials}. */
   readonly credentials?: EmulatorCredentials;
@@ -90,6 +95,7 @@ export interface Emulator {
   readonly dataEndpoint: string;
   /** `http://host:port`: the control plane (CreateJob, CancelJob, ...). */
   readonly controlEndpoint: string;
+  /** The access keys its data plane accepts, to sign requests with. */
   readonly credentials: EmulatorCredentials;
   /** TLS mode: the folder with ca.crt and `<thing>.crt`/`<thing>.key`. */
   readonly tlsDir?: string;
@@ -104,6 +110,7 @@ export interface Emulator {
   readonly files: EmulatorFiles;
   /** Fault injection for the device API, at run time: throttled requests, lost replies. */
   readonly faults: EmulatorFaults;
+  /** Closes every server and client connection; the state file, if any, keeps the state. */
   readonly close: () => Promise<void>;
 }
 

@@ -9,7 +9,9 @@ import type { Observable } from '../rx';
 
 /** An inbound MQTT message. */
 export interface MqttMessage {
+  /** The topic it was published on. */
   readonly topic: string;
+  /** Its payload, as received. */
   readonly payload: Uint8Array;
 }
 

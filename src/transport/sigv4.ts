@@ -14,7 +14,9 @@ const loadSigner = () => (signerModules ??= Promise.all([import('@smithy/signatu
 
 /** AWS credentials: a long-term key pair, or temporary ones with a session token and an expiry. */
 export interface Credentials {
+  /** The access key id (`AKIA…` long-term, `ASIA…` temporary). */
   readonly accessKeyId: string;
+  /** The secret key; only ever used to sign, never logged. */
   readonly secretAccessKey: string;
   /** Session token of temporary credentials; sent as `x-amz-security-token`. */
   readonly sessionToken?: string;

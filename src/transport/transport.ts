@@ -14,7 +14,9 @@ export type JsonObject = Readonly<Record<string, unknown>>;
 
 /** One request, validated and encoded. */
 export interface Call {
+  /** Which of the four operations. */
   readonly operation: OperationName;
+  /** The thing the request acts for. */
   readonly thingName: ThingName;
   /** The job the request is about (Describe and Update); `$next` for Describe only. */
   readonly jobId?: JobIdOrNext;
@@ -26,6 +28,7 @@ export interface Call {
 
 /** One reply from the service, before decoding. */
 export interface Reply {
+  /** Accepted or rejected: the reply topic's last segment, or the HTTP status class. */
   readonly outcome: Outcome;
   /** The reply's correlation key, when one could be read. */
   readonly clientToken?: string;
@@ -43,8 +46,11 @@ export interface Reply {
 
 /** One notification, before decoding. */
 export interface EventMessage {
+  /** The payload as received. */
   readonly payload: string;
+  /** The payload parsed as JSON (or why it could not be). */
   readonly body: Parsed;
+  /** MQTT topic the notification came on (absent for one synthesised by HTTPS polling). */
   readonly topic?: string;
   /**
    * Set when the transport could not make a notification of what it received (an HTTPS poll reply that

@@ -272,6 +272,16 @@ describe('DescribeJobExecutionResponse', () => {
     );
   });
 
+  // The HTTP model allows 0 characters, but an empty text is no JSON document: the reply fails its codec, with a
+  // message that says why (found by an audit in stop 11; before, "Unexpected end of JSON input").
+  it('DescribeJobExecutionResponse - refuses an empty HTTPS job document, saying it is empty', () => {
+    assertFailure(
+      describeJobExecutionResponse(httpDocument(t.unknown)),
+      { execution: { jobId: 'SampleJob', status: 'QUEUED', jobDocument: '' } },
+      ['execution.jobDocument: empty: a job document is JSON'],
+    );
+  });
+
   it('DescribeJobExecutionResponse - refuses an HTTPS job document that is an object, not a string', () => {
     assertFailure(
       describeJobExecutionResponse(httpDocument(t.unknown)),

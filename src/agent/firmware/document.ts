@@ -15,6 +15,7 @@ const sha256Pattern = /^[0-9a-fA-F]{64}$/;
 
 /** Brand of {@link FirmwareVersion}. */
 export interface FirmwareVersionBrand {
+  /** The brand's tag: a string checked to be a firmware version. */
   readonly FirmwareVersion: unique symbol;
 }
 /**

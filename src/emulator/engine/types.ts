@@ -96,5 +96,6 @@ export interface EngineOptions {
   readonly maxRetries?: number;
   /** Account and region used in ARNs. Defaults 123456789012 and us-east-1. */
   readonly accountId?: string;
+  /** See `accountId`. */
   readonly region?: string;
 }
