@@ -5,6 +5,8 @@ import { isThingName, type ConnectMqttOptions } from '../src';
  * Connection options for the examples from the command line and environment:
  *   <url> <thingName>   e.g. mqtt://127.0.0.1:1883 thing-A, or mqtts://xxx-ats.iot.eu-west-1.amazonaws.com thing-A
  *   IOT_JOBS_CERT, IOT_JOBS_KEY, IOT_JOBS_CA   PEM file paths for mutual TLS (AWS IoT Core)
+ *   IOT_JOBS_CLIENT_ID   the MQTT client id; default the thing name, as AWS IoT policies usually require. Two
+ *                        clients with one id take over each other's connection, so give a second one its own.
  */
 export const connectionFromArgs = (args: readonly string[]): { options: ConnectMqttOptions; thingName: string; rest: string[] } => {
   const [url, thingName, ...rest] = args;
@@ -21,5 +23,6 @@ export const connectionFromArgs = (args: readonly string[]): { options: ConnectM
     const path = process.env[`IOT_JOBS_${name.toUpperCase()}`];
     return path === undefined ? {} : { [name]: readFileSync(path) };
   };
-  return { options: { url, clientId: thingName, ...pem('cert'), ...pem('key'), ...pem('ca') }, thingName, rest };
+  const clientId = process.env.IOT_JOBS_CLIENT_ID ?? thingName;
+  return { options: { url, clientId, ...pem('cert'), ...pem('key'), ...pem('ca') }, thingName, rest };
 };

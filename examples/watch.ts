@@ -3,7 +3,7 @@
  *   npx tsx examples/watch.ts mqtt://127.0.0.1:1883 thing-A
  */
 import { merge, map, ignoreElements, tap, takeUntil, fromEvent, type Observable } from 'rxjs';
-import { connectMqtt, createJobsClient, isJobsError, mqttTransport, type JobsClient } from '../src';
+import { connectMqtt, createJobsClient, fromMqttClient, isJobsError, mqttTransport, type JobsClient } from '../src';
 import { connectionFromArgs } from './connection';
 
 /**
@@ -37,6 +37,13 @@ if (require.main === module) {
     .then((client) => {
       const jobs = createJobsClient({ thingName, transport: mqttTransport(client) });
       console.log(`watching jobs of ${thingName} on ${options.url} (Ctrl-C to stop)`);
+      // Notifications sent while the connection is down are lost (AWS does not queue them): say so.
+      const connection = fromMqttClient(client)
+        .connection$.pipe(takeUntil(fromEvent(process, 'SIGINT')))
+        .subscribe((state) => {
+          if (state === 'down') console.error('connection lost (another client with this client id?); reconnecting');
+          if (state === 'up') console.error('reconnected: notifications sent meanwhile were lost; examples/describe.ts shows where things stand');
+        });
       watchLines(jobs)
         .pipe(takeUntil(fromEvent(process, 'SIGINT')))
         .subscribe({
@@ -47,9 +54,11 @@ if (require.main === module) {
           error: (error: unknown) => {
             console.error(isJobsError(error) ? `${error.name}: ${error.message}` : error);
             process.exitCode = 1;
+            connection.unsubscribe();
             void client.endAsync();
           },
           complete: () => {
+            connection.unsubscribe();
             void client.endAsync();
           },
         });
