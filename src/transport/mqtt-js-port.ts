@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import type { IConnackPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import { TransportError } from '../errors';
 import type { MqttClientPort } from './mqtt-port';
@@ -58,7 +59,22 @@ const streamDestroyed = (client: MqttClient): boolean => {
 /** The connection is down and nothing will open it again until the app calls reconnect() (or end()). */
 const closedForGood = (client: MqttClient): boolean => !client.connected && !client.disconnecting && !client.disconnected && streamDestroyed(client) && !reconnectArmed(client);
 
+/**
+ * Hands what mqtt-packet has corked to the socket now. mqtt-packet uncorks on the next tick, after everything
+ * else the current tick and its microtasks do (for a request: its deadline timer, the caller's promise, the
+ * caller's own code), so a PUBLISH would leave only then.
+ */
+const flush = (client: MqttClient): void => {
+  const stream: unknown = client.stream;
+  if (!(stream instanceof Writable)) return;
+  while (stream.writableCorked > 0) stream.uncork();
+};
+
 const adapt = (client: MqttClient): MqttClientPort => {
+  // PUBLISHes not acknowledged yet. One alone is flushed at once: its caller waits for the round trip, and
+  // the rest of its tick then runs while the broker works (docs/benchmarks.md). With others in flight, the
+  // tick's PUBLISHes leave together, in one write, as mqtt-packet batches them.
+  let unacknowledged = 0;
   // `closed`: the connection dropped and nothing will open it again: mqtt.js does not reconnect by itself
   // (reconnectPeriod 0, or a refused CONNACK) and end() was not called, so `disconnected` stays false. Until the
   // app calls reconnect(), a SUBSCRIBE or PUBLISH would wait offline for ever. A port made after such a drop
@@ -92,9 +108,12 @@ const adapt = (client: MqttClient): MqttClientPort => {
         });
     },
     publish: (topic, payload, done) => {
+      unacknowledged += 1;
       client.publish(topic, payload, { qos: 1 }, (error) => {
+        unacknowledged -= 1;
         done(error ? { kind: 'failed', error: toTransportError(`publish ${topic}`, error) } : { kind: 'acknowledged' });
       });
+      if (unacknowledged === 1) flush(client);
     },
     // `disconnected`: end() has finished, and neither connect() nor reconnect() has run since (a drop does not
     // set it; while end() runs, mqtt.js refuses calls itself). With reconnecting off, mqtt.js would then queue a

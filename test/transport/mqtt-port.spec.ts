@@ -364,6 +364,24 @@ describe('fromMqttClient on aedes (beyond the contract)', () => {
     expect(received).toEqual([{ topic: 'adapter/publish', payload: 'hello', qos: 1 }]);
   });
 
+  it('fromMqttClient - a PUBLISH alone goes to the socket at once; with others unacknowledged, the tick\'s PUBLISHes leave together', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'flusher');
+    const port = fromMqttClient(client);
+    const socket = client.stream;
+    if (!(socket instanceof net.Socket)) throw new Error('expected a TCP socket');
+    // mqtt-packet corks the socket for each packet and uncorks on the next tick; the port writes a lone one now.
+    const before = socket.bytesWritten;
+    const first = lastValueFrom(port.publish('adapter/flush', 'one'));
+    const alone = { corked: socket.writableCorked, written: socket.bytesWritten > before };
+    const second = lastValueFrom(port.publish('adapter/flush', 'two'));
+    const third = lastValueFrom(port.publish('adapter/flush', 'three'));
+    const batched = { corked: socket.writableCorked };
+    await Promise.all([first, second, third]);
+    expect({ alone, batched }).toEqual({ alone: { corked: 0, written: true }, batched: { corked: 2 } });
+  });
+
   it('fromMqttClient - publish is cold: nothing is sent until it is subscribed', async () => {
     const testBroker = await startBroker();
     broker = testBroker;
