@@ -54,9 +54,18 @@ export const replyJson = (res: http.ServerResponse, status: number, body: unknow
 export const startTestServer = async (handler: TestHandler, tls?: TestServerTls): Promise<TestServer> => {
   const requests: RecordedRequest[] = [];
   let connections = 0;
+  // One 'close' listener per connection, however many requests a kept-alive connection carries.
+  const closedOf = new WeakMap<object, Promise<void>>();
+  const closedPromise = (socket: http.IncomingMessage['socket']): Promise<void> => {
+    const known = closedOf.get(socket);
+    if (known !== undefined) return known;
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    closedOf.set(socket, closed);
+    return closed;
+  };
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
-    const closed = new Promise<void>((resolve) => req.socket.once('close', () => resolve()));
+    const closed = closedPromise(req.socket);
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const clientCn = cnOf(req);
