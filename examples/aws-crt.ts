@@ -7,10 +7,10 @@
  * aws-crt ships no binary for a 32-bit Raspberry Pi, and cannot set TCP_NODELAY (each round trip waits
  * ~40 ms); examples/describe.ts (mqtt.js) has neither limit.
  */
-import { firstValueFrom } from 'rxjs';
 import { io, iot, mqtt } from 'aws-iot-device-sdk-v2';
 import { createJobsClient, isJobsError, isThingName, mqttTransport } from '../src';
 import { fromAwsCrtConnection, type AwsCrtConnection } from '../src/transport/aws-crt';
+import { printJobs } from './describe';
 
 /** A connection as aws-crt's samples build it: mutual TLS for mqtts://, plain TCP (e.g. the emulator) for mqtt://. */
 const connect = (url: URL, thingName: string): AwsCrtConnection => {
@@ -27,16 +27,11 @@ const connect = (url: URL, thingName: string): AwsCrtConnection => {
   return new mqtt.MqttClient().new_connection(builder.build());
 };
 
-export const describeOverAwsCrt = async (url: URL, thingName: string, jobId = '$next'): Promise<void> => {
+export const describeOverAwsCrt = async (url: URL, thingName: string, jobId?: string): Promise<void> => {
   const connection = connect(url, thingName);
   await connection.connect();
   try {
-    const jobs = createJobsClient({ thingName, transport: mqttTransport(fromAwsCrtConnection(connection)) });
-    const { inProgressJobs, queuedJobs } = await firstValueFrom(jobs.getPendingJobExecutions());
-    console.log(`in progress: ${inProgressJobs.map((j) => j.jobId).join(', ') || '-'}`);
-    console.log(`queued:      ${queuedJobs.map((j) => j.jobId).join(', ') || '-'}`);
-    const { execution } = await firstValueFrom(jobs.describeJobExecution({ jobId }));
-    console.log(execution === undefined ? `${jobId}: nothing pending` : JSON.stringify(execution, null, 2));
+    await printJobs(createJobsClient({ thingName, transport: mqttTransport(fromAwsCrtConnection(connection)) }), jobId);
   } finally {
     await connection.disconnect();
   }

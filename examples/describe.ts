@@ -3,18 +3,22 @@
  *   npx tsx examples/describe.ts mqtt://127.0.0.1:1883 thing-A [jobId]
  */
 import { firstValueFrom } from 'rxjs';
-import { connectMqtt, createJobsClient, isJobsError, mqttTransport, type ConnectMqttOptions } from '../src';
+import { connectMqtt, createJobsClient, isJobsError, mqttTransport, type ConnectMqttOptions, type JobsClient } from '../src';
 import { connectionFromArgs } from './connection';
 
-export const describeJobs = async (options: ConnectMqttOptions, thingName: string, jobId = '$next'): Promise<void> => {
+/** Prints the thing's pending executions, then `jobId` (default the next one) described. */
+export const printJobs = async (jobs: JobsClient, jobId = '$next'): Promise<void> => {
+  const { inProgressJobs, queuedJobs } = await firstValueFrom(jobs.getPendingJobExecutions());
+  console.log(`in progress: ${inProgressJobs.map((j) => j.jobId).join(', ') || '-'}`);
+  console.log(`queued:      ${queuedJobs.map((j) => j.jobId).join(', ') || '-'}`);
+  const { execution } = await firstValueFrom(jobs.describeJobExecution({ jobId }));
+  console.log(execution === undefined ? `${jobId}: nothing pending` : JSON.stringify(execution, null, 2));
+};
+
+export const describeJobs = async (options: ConnectMqttOptions, thingName: string, jobId?: string): Promise<void> => {
   const client = await connectMqtt(options);
   try {
-    const jobs = createJobsClient({ thingName, transport: mqttTransport(client) });
-    const { inProgressJobs, queuedJobs } = await firstValueFrom(jobs.getPendingJobExecutions());
-    console.log(`in progress: ${inProgressJobs.map((j) => j.jobId).join(', ') || '-'}`);
-    console.log(`queued:      ${queuedJobs.map((j) => j.jobId).join(', ') || '-'}`);
-    const { execution } = await firstValueFrom(jobs.describeJobExecution({ jobId }));
-    console.log(execution === undefined ? `${jobId}: nothing pending` : JSON.stringify(execution, null, 2));
+    await printJobs(createJobsClient({ thingName, transport: mqttTransport(client) }), jobId);
   } finally {
     await client.endAsync();
   }

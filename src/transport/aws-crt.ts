@@ -15,7 +15,7 @@
 import type { mqtt } from 'aws-iot-device-sdk-v2';
 import { TransportError } from '../errors';
 import type { MqttClientPort } from './mqtt-port';
-import { sessionPort } from './session-port';
+import { onePortPerClient, sessionPort } from './session-port';
 
 /** An aws-crt MQTT 3.1.1 connection, as `new mqtt.MqttClient().new_connection(config)` makes it. */
 export type AwsCrtConnection = mqtt.MqttClientConnection;
@@ -29,24 +29,6 @@ const refusedQos = 128;
 const closedReason = 'the aws-crt connection was closed (disconnect()), and cannot be used again';
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-// One port per connection, as for mqtt.js clients: transports on one connection share each filter's SUBSCRIBE.
-const ports = new WeakMap<AwsCrtConnection, MqttClientPort>();
-
-/**
- * Adapts a connected (or connecting) aws-crt MQTT 3.1.1 connection to the {@link MqttClientPort} that
- * `mqttTransport()` takes; the same port for the same connection. aws-crt reconnects by itself but does not
- * subscribe again on a new session: the port does, and each filter follows the session as with mqtt.js
- * (`lapsed` at an interruption, `subscribed` again at the SUBACK, or at once when the session was resumed).
- * After `connection.disconnect()` every subscription fails, and requests are refused, with TransportError.
- */
-export const fromAwsCrtConnection = (connection: AwsCrtConnection): MqttClientPort => {
-  const existing = ports.get(connection);
-  if (existing !== undefined) return existing;
-  const port = adapt(connection);
-  ports.set(connection, port);
-  return port;
-};
 
 const adapt = (connection: AwsCrtConnection): MqttClientPort => {
   // disconnect() was called: aws-crt freed the connection, and rejects every call from now on.
@@ -118,3 +100,12 @@ const adapt = (connection: AwsCrtConnection): MqttClientPort => {
   connection.on('disconnect', onClosed);
   return session.port;
 };
+
+/**
+ * Adapts a connected (or connecting) aws-crt MQTT 3.1.1 connection to the {@link MqttClientPort} that
+ * `mqttTransport()` takes; the same port for the same connection. aws-crt reconnects by itself but does not
+ * subscribe again on a new session: the port does, and each filter follows the session as with mqtt.js
+ * (`lapsed` at an interruption, `subscribed` again at the SUBACK, or at once when the session was resumed).
+ * After `connection.disconnect()` every subscription fails, and requests are refused, with TransportError.
+ */
+export const fromAwsCrtConnection: (connection: AwsCrtConnection) => MqttClientPort = onePortPerClient(adapt);

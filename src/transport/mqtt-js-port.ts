@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { IConnackPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import { TransportError } from '../errors';
 import type { MqttClientPort } from './mqtt-port';
-import { sessionPort } from './session-port';
+import { onePortPerClient, sessionPort } from './session-port';
 
 // mqtt.js reports a refused SUBSCRIBE either with `code` or (5.x) with the SUBACK packet's granted codes.
 const reasonCodeOf = (error: Error): number | undefined => {
@@ -17,25 +17,6 @@ const reasonCodeOf = (error: Error): number | undefined => {
 const toTransportError = (what: string, error: Error): TransportError => {
   const reasonCode = reasonCodeOf(error);
   return new TransportError(`${what}: ${error.message}`, { cause: error, ...(reasonCode === undefined ? {} : { reasonCode }) });
-};
-
-// One port per mqtt.js client: every transport on a client then shares each filter's subscription, and one's
-// UNSUBSCRIBE cannot cancel the broker subscription another still relies on.
-const ports = new WeakMap<MqttClient, MqttClientPort>();
-
-/**
- * Adapts a connected (or connecting) mqtt.js client; the same port for the same client. Subscriptions of one
- * filter share one SUBSCRIBE, and the UNSUBSCRIBE goes when the last one ends. Reconnecting stays with
- * mqtt.js; each filter follows the session: `lapsed` when the connection drops (before `connection$` says
- * `down`), then `subscribed` again: with `resumed: true` at once when the resumed session still holds it, else
- * at the SUBACK of the port's own SUBSCRIBE.
- */
-export const fromMqttClient = (client: MqttClient): MqttClientPort => {
-  const existing = ports.get(client);
-  if (existing !== undefined) return existing;
-  const port = adapt(client);
-  ports.set(client, port);
-  return port;
 };
 
 const closedReason = 'the connection closed and the MQTT client will not reconnect by itself (reconnectPeriod 0, or the broker refused the reconnect); call reconnect()';
@@ -146,3 +127,12 @@ const adapt = (client: MqttClient): MqttClientPort => {
   });
   return session.port;
 };
+
+/**
+ * Adapts a connected (or connecting) mqtt.js client; the same port for the same client. Subscriptions of one
+ * filter share one SUBSCRIBE, and the UNSUBSCRIBE goes when the last one ends. Reconnecting stays with
+ * mqtt.js; each filter follows the session: `lapsed` when the connection drops (before `connection$` says
+ * `down`), then `subscribed` again: with `resumed: true` at once when the resumed session still holds it, else
+ * at the SUBACK of the port's own SUBSCRIBE.
+ */
+export const fromMqttClient: (client: MqttClient) => MqttClientPort = onePortPerClient(adapt);

@@ -43,6 +43,21 @@ export interface SessionPort {
   readonly ended: () => void;
 }
 
+/**
+ * Memoises an adapter: one port per client, so every transport on a client shares each filter's SUBSCRIBE,
+ * and one's UNSUBSCRIBE cannot cancel the broker subscription another still relies on.
+ */
+export const onePortPerClient = <C extends object>(adapt: (client: C) => MqttClientPort): ((client: C) => MqttClientPort) => {
+  const ports = new WeakMap<C, MqttClientPort>();
+  return (client) => {
+    const existing = ports.get(client);
+    if (existing !== undefined) return existing;
+    const port = adapt(client);
+    ports.set(client, port);
+    return port;
+  };
+};
+
 /** The broker's subscription of one filter, shared by every port subscription of it. */
 interface Held {
   readonly matches: (topic: string) => boolean;

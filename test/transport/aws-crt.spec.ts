@@ -5,9 +5,9 @@ import type * as Sdk from 'aws-iot-device-sdk-v2';
 import { TransportError, createJobsClient, mqttTransport } from '../../src';
 import { startEmulator, type Emulator } from '../../src/emulator';
 import { fromAwsCrtConnection, type AwsCrtConnection } from '../../src/transport/aws-crt';
-import type { ConnectionState, MqttPort } from '../../src/transport/mqtt-port';
+import type { MqttPort } from '../../src/transport/mqtt-port';
 import { startAuthBroker, type AuthBroker } from '../helpers/broker-auth';
-import { mqttPortContract, record, waitFor, type Recording } from './mqtt-port.contract';
+import { mqttPortContract, portRecorder, waitFor } from './mqtt-port.contract';
 
 // aws-crt ships native binaries for a few platforms only (none for a 32-bit Pi): where it does not load,
 // these suites are skipped, as STYLE.md §6 says.
@@ -66,7 +66,6 @@ describeCrt('fromAwsCrtConnection on aedes (beyond the contract)', () => {
   let broker: AuthBroker | undefined;
   let connection: AwsCrtConnection | undefined;
   let sender: MqttClient | undefined;
-  const recordings: Recording[] = [];
   const subscriptions: Subscription[] = [];
 
   const start = async (options: Parameters<typeof startAuthBroker>[0] = {}, clean = true): Promise<{ port: MqttPort; broker: AuthBroker; sender: MqttClient }> => {
@@ -76,21 +75,11 @@ describeCrt('fromAwsCrtConnection on aedes (beyond the contract)', () => {
     sender = await mqtt.connectAsync(broker.url, { clientId: 'crt-sender', reconnectPeriod: 50 });
     return { port: fromAwsCrtConnection(connection), broker, sender };
   };
-  const subscribe = (port: MqttPort, filter: string): Recording => {
-    const recording = record(port.subscribe(filter));
-    recordings.push(recording);
-    return recording;
-  };
-  const recordConnection = (port: MqttPort): ConnectionState[] => {
-    const states: ConnectionState[] = [];
-    const connection$ = port.connection$;
-    if (connection$ === undefined) throw new Error('fromAwsCrtConnection must expose connection$');
-    subscriptions.push(connection$.subscribe((state) => states.push(state)));
-    return states;
-  };
+  const recorder = portRecorder();
+  const { subscribe, recordConnection } = recorder;
 
   afterEach(async () => {
-    for (const recording of recordings.splice(0)) recording.unsubscribe();
+    recorder.release();
     for (const subscription of subscriptions.splice(0)) subscription.unsubscribe();
     await connection?.disconnect().catch(() => undefined);
     await sender?.endAsync(true);

@@ -1,5 +1,5 @@
-import { Subject, filter, firstValueFrom, interval, lastValueFrom, materialize, startWith, throwError, timeout, toArray, type Observable } from 'rxjs';
-import type { MqttPort, SubscriptionEvent } from '../../src/transport/mqtt-port';
+import { Subject, filter, firstValueFrom, interval, lastValueFrom, materialize, startWith, throwError, timeout, toArray, type Observable, type Subscription } from 'rxjs';
+import type { ConnectionState, MqttPort, SubscriptionEvent } from '../../src/transport/mqtt-port';
 
 /**
  * The behaviour every {@link MqttPort} must show, whatever client it wraps (mqtt.js `abstract_store.ts`
@@ -29,6 +29,39 @@ export interface Recording {
   readonly untilReceived: (topic: string, count?: number) => Promise<void>;
   readonly unsubscribe: () => void;
 }
+
+/** Recordings of a test's port subscriptions and connection states, released together after the test. */
+export interface PortRecorder {
+  readonly subscribe: (port: MqttPort, filter: string) => Recording;
+  /** Every state the port's `connection$` emits from now on; throws for a port without one. */
+  readonly recordConnection: (port: MqttPort) => ConnectionState[];
+  /** Ends every recording and connection watch made so far. */
+  readonly release: () => void;
+}
+
+/** A {@link PortRecorder}: call `release()` in `afterEach`. */
+export const portRecorder = (): PortRecorder => {
+  const recordings: Recording[] = [];
+  const subscriptions: Subscription[] = [];
+  return {
+    subscribe: (port, filter) => {
+      const recording = record(port.subscribe(filter));
+      recordings.push(recording);
+      return recording;
+    },
+    recordConnection: (port) => {
+      const states: ConnectionState[] = [];
+      const connection$ = port.connection$;
+      if (connection$ === undefined) throw new Error('the port must expose connection$');
+      subscriptions.push(connection$.subscribe((state) => states.push(state)));
+      return states;
+    },
+    release: () => {
+      for (const recording of recordings.splice(0)) recording.unsubscribe();
+      for (const subscription of subscriptions.splice(0)) subscription.unsubscribe();
+    },
+  };
+};
 
 /** Resolves once `predicate` holds, polling every few ms; rejects naming `what` after `timeoutMs`. */
 export const waitFor = (what: string, predicate: () => boolean, timeoutMs = 3000): Promise<unknown> =>

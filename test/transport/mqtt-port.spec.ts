@@ -3,12 +3,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { lastValueFrom, materialize, toArray, type Subscription } from 'rxjs';
 import { TransportError } from '../../src/errors';
 import { fromMqttClient } from '../../src/transport/mqtt-js-port';
-import { isMqttPort, type ConnectionState, type MqttPort } from '../../src/transport/mqtt-port';
+import { isMqttPort } from '../../src/transport/mqtt-port';
 import { createFakeMqttPort } from '../../src/testing/fake-mqtt-port';
 import { mqttTransport } from '../../src/transport/mqtt';
 import { startBroker, type TestBroker } from '../helpers/broker';
 import { startAuthBroker } from '../helpers/broker-auth';
-import { mqttPortContract, record, waitFor, type Recording } from './mqtt-port.contract';
+import { mqttPortContract, portRecorder, record, waitFor } from './mqtt-port.contract';
 
 /** A plain mqtt.js client, as a user would pass it; TCP_NODELAY only to keep the suite fast. */
 const connectClient = async (url: string, clientId: string): Promise<MqttClient> => {
@@ -91,8 +91,6 @@ describe('createFakeMqttPort (beyond the contract)', () => {
 describe('fromMqttClient on aedes (beyond the contract)', () => {
   let broker: TestBroker | undefined;
   const clients: MqttClient[] = [];
-  const recordings: Recording[] = [];
-  const subscriptions: Subscription[] = [];
   // authorizeSubscribe callbacks held back for filters under `held/` (to delay their SUBACK).
   const held: (() => void)[] = [];
 
@@ -101,23 +99,12 @@ describe('fromMqttClient on aedes (beyond the contract)', () => {
     clients.push(client);
     return client;
   };
-  const subscribe = (port: MqttPort, filter: string): Recording => {
-    const recording = record(port.subscribe(filter));
-    recordings.push(recording);
-    return recording;
-  };
-  const recordConnection = (port: MqttPort): ConnectionState[] => {
-    const states: ConnectionState[] = [];
-    const connection$ = port.connection$;
-    if (connection$ === undefined) throw new Error('fromMqttClient must expose connection$');
-    subscriptions.push(connection$.subscribe((state) => states.push(state)));
-    return states;
-  };
+  const recorder = portRecorder();
+  const { subscribe, recordConnection } = recorder;
 
   afterEach(async () => {
     for (const release of held.splice(0)) release();
-    for (const recording of recordings.splice(0)) recording.unsubscribe();
-    for (const subscription of subscriptions.splice(0)) subscription.unsubscribe();
+    recorder.release();
     for (const client of clients.splice(0)) await client.endAsync(true);
     await broker?.close();
     broker = undefined;
