@@ -66,7 +66,8 @@ const resendable = (call: Call): boolean => isRead(call) || (call.operation === 
  * A constant number of subscriptions per thing however many jobs: one wildcard filter per operation and
  * one per event, each shared by every request, released `lingerMs` after its last user (at once when the
  * client ends). A request is published only after its filter's SUBACK; replies reach their request by
- * clientToken. Throws InvalidRequestError for a bad `lingerMs`.
+ * clientToken. Throws InvalidRequestError for a bad `lingerMs`. Make one per client and keep it: each keeps a
+ * listener on the client's connection for as long as the client lives.
  */
 export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransportOptions = {}): JobsTransport => {
   const port = isMqttPort(client) ? client : fromMqttClient(client);
