@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { IConnackPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import { TransportError } from '../errors';
 import type { MqttClientPort } from './mqtt-port';
-import { onePortPerClient, sessionPort } from './session-port';
+import { onePortPerClient, sessionPort, type PublishOutcome } from './session-port';
 
 // mqtt.js reports a refused SUBSCRIBE either with `code` or (5.x) with the SUBACK packet's granted codes.
 const reasonCodeOf = (error: Error): number | undefined => {
@@ -52,10 +52,15 @@ const flush = (client: MqttClient): void => {
 };
 
 const adapt = (client: MqttClient): MqttClientPort => {
-  // PUBLISHes not acknowledged yet. One alone is flushed at once: its caller waits for the round trip, and
-  // the rest of its tick then runs while the broker works (docs/benchmarks.md). With others in flight, the
-  // tick's PUBLISHes leave together, in one write, as mqtt-packet batches them.
-  let unacknowledged = 0;
+  // PUBLISHes not acknowledged yet, each with how to end it. One alone is flushed at once: its caller waits for
+  // the round trip, and the rest of its tick then runs while the broker works (docs/benchmarks.md). With others
+  // in flight, the tick's PUBLISHes leave together, in one write, as mqtt-packet batches them. mqtt.js never
+  // calls back one it held at end(true) with reconnecting on, nor at a drop it will not reconnect from: those
+  // are failed here.
+  const unacknowledged = new Set<(outcome: PublishOutcome) => void>();
+  const failUnacknowledged = (why: string): void => {
+    for (const settle of [...unacknowledged]) settle({ kind: 'failed', error: new TransportError(`publish: ${why}`) });
+  };
   // `closed`: the connection dropped and nothing will open it again: mqtt.js does not reconnect by itself
   // (reconnectPeriod 0, or a refused CONNACK) and end() was not called, so `disconnected` stays false. Until the
   // app calls reconnect(), a SUBSCRIBE or PUBLISH would wait offline for ever. A port made after such a drop
@@ -89,12 +94,16 @@ const adapt = (client: MqttClient): MqttClientPort => {
         });
     },
     publish: (topic, payload, done) => {
-      unacknowledged += 1;
+      // Once: a late callback from mqtt.js after the port failed it is ignored.
+      const settle = (outcome: PublishOutcome): void => {
+        if (!unacknowledged.delete(settle)) return;
+        done(outcome);
+      };
+      unacknowledged.add(settle);
       client.publish(topic, payload, { qos: 1 }, (error) => {
-        unacknowledged -= 1;
-        done(error ? { kind: 'failed', error: toTransportError(`publish ${topic}`, error) } : { kind: 'acknowledged' });
+        settle(error ? { kind: 'failed', error: toTransportError(`publish ${topic}`, error) } : { kind: 'acknowledged' });
       });
-      if (unacknowledged === 1) flush(client);
+      if (unacknowledged.size === 1) flush(client);
     },
     // `disconnected`: end() has finished, and neither connect() nor reconnect() has run since (a drop does not
     // set it; while end() runs, mqtt.js refuses calls itself). With reconnecting off, mqtt.js would then queue a
@@ -111,6 +120,7 @@ const adapt = (client: MqttClient): MqttClientPort => {
   client.on('close', () => {
     closed = closedForGood(client);
     session.dropped(closed ? closedReason : undefined);
+    if (closed) failUnacknowledged(closedReason);
   });
   client.on('reconnect', () => {
     closed = false;
@@ -122,8 +132,10 @@ const adapt = (client: MqttClient): MqttClientPort => {
     closed = false;
     session.connected(connack.sessionPresent);
   });
+  // The transport fails its requests in flight first, with its own account of the end.
   client.on('end', () => {
     session.ended();
+    failUnacknowledged('the MQTT client has ended');
   });
   return session.port;
 };

@@ -369,6 +369,37 @@ describe('fromMqttClient on aedes (beyond the contract)', () => {
     expect({ alone, batched }).toEqual({ alone: { corked: 0, written: true }, batched: { corked: 2 } });
   });
 
+  // Found in review of 99a3454: mqtt.js never calls back a QoS 1 PUBLISH it held at end(true) with reconnecting
+  // on, so the port's publish never ended, and the count of unacknowledged PUBLISHes stayed up: no lone PUBLISH
+  // was flushed again after reconnect().
+  it('fromMqttClient - a PUBLISH unacknowledged at end(true) fails with TransportError, and after reconnect() a lone PUBLISH still goes at once', async () => {
+    const held: (() => void)[] = [];
+    const authBroker = await startAuthBroker({
+      aedes: {
+        authorizePublish: (_client, packet, callback) => {
+          if (packet.topic === 'adapter/held') held.push(() => { callback(null); });
+          else callback(null);
+        },
+      },
+    });
+    broker = authBroker;
+    const client = await startClient(authBroker.url, 'flush-end');
+    const port = fromMqttClient(client);
+    let settled = 'pending';
+    port.publish('adapter/held', 'x').subscribe({ complete: () => { settled = 'complete'; }, error: (error: unknown) => { settled = error instanceof TransportError ? 'TransportError' : 'other error'; } });
+    await waitFor('the PUBLISH at the broker', () => held.length === 1);
+    await client.endAsync(true);
+    client.reconnect();
+    await waitFor('reconnected', () => client.connected);
+    const socket = client.stream;
+    if (!(socket instanceof net.Socket)) throw new Error('expected a TCP socket');
+    const before = socket.bytesWritten;
+    const lone = lastValueFrom(port.publish('adapter/lone', 'one'));
+    const alone = { corked: socket.writableCorked, written: socket.bytesWritten > before };
+    await lone;
+    expect({ settled, alone }).toEqual({ settled: 'TransportError', alone: { corked: 0, written: true } });
+  });
+
   it('fromMqttClient - publish is cold: nothing is sent until it is subscribed', async () => {
     const testBroker = await startBroker();
     broker = testBroker;
