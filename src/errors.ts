@@ -23,12 +23,13 @@ export interface JobsErrorOptions {
 
 /** Base class of every error this library emits. Never thrown directly. */
 export class JobsError extends Error {
-  override readonly name: string = 'JobsError';
+  override readonly name: string;
   /** The operation or event stream the error belongs to, when known. */
   readonly operation: OperationName | EventName | undefined;
 
   constructor(message: string, options: JobsErrorOptions = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.name = 'JobsError';
     this.operation = options.operation;
   }
 }
@@ -38,12 +39,13 @@ export class JobsError extends Error {
  * segment). Nothing was sent.
  */
 export class InvalidRequestError extends JobsError {
-  override readonly name = 'InvalidRequestError' as const;
+  override readonly name: 'InvalidRequestError';
   /** One readable line per problem, e.g. `jobId: "a/b" is not a valid job id`. */
   readonly issues: readonly string[];
 
   constructor(issues: readonly string[], options: JobsErrorOptions = {}) {
     super(`invalid request${options.operation === undefined ? '' : ` to ${options.operation}`}: ${issues.join('; ')}`, options);
+    this.name = 'InvalidRequestError';
     this.issues = issues;
   }
 }
@@ -76,7 +78,7 @@ export interface RejectedErrorOptions extends JobsErrorOptions {
 
 /** The service rejected the request: a reply on `…/rejected`, or an HTTP Jobs error. */
 export class RejectedError extends JobsError {
-  override readonly name = 'RejectedError' as const;
+  override readonly name: 'RejectedError';
   /** The service's code; compare with {@link RejectedErrorCode} (the service may add codes). */
   readonly code: string;
   readonly clientToken: string | undefined;
@@ -87,6 +89,7 @@ export class RejectedError extends JobsError {
 
   constructor(options: RejectedErrorOptions) {
     super(`${options.operation ?? 'request'} rejected: ${options.code}: ${options.message}`, options);
+    this.name = 'RejectedError';
     this.code = options.code;
     this.clientToken = options.clientToken;
     this.executionState = options.executionState;
@@ -109,7 +112,7 @@ export interface DecodeErrorOptions extends JobsErrorOptions {
 
 /** A payload from the service (or the job document) is not JSON or fails its codec. */
 export class DecodeError extends JobsError {
-  override readonly name = 'DecodeError' as const;
+  override readonly name: 'DecodeError';
   readonly codec: string;
   readonly issues: readonly string[];
   readonly payload: string;
@@ -117,6 +120,7 @@ export class DecodeError extends JobsError {
 
   constructor(options: DecodeErrorOptions) {
     super(`cannot decode ${options.codec}${options.topic === undefined ? '' : ` on ${options.topic}`}: ${options.issues.join('; ')}`, options);
+    this.name = 'DecodeError';
     this.codec = options.codec;
     this.issues = options.issues;
     this.payload = options.payload;
@@ -129,12 +133,13 @@ export class DecodeError extends JobsError {
  * made the request (e.g. `jobs.describeJobExecution(...)`), taken when it was made.
  */
 export class RequestTimeoutError extends JobsError {
-  override readonly name = 'RequestTimeoutError' as const;
+  override readonly name: 'RequestTimeoutError';
   readonly clientToken: string;
   readonly timeoutMs: number;
 
   constructor(operation: OperationName, clientToken: string, timeoutMs: number) {
     super(`${operation} timed out after ${timeoutMs} ms (clientToken ${clientToken})`, { operation });
+    this.name = 'RequestTimeoutError';
     this.clientToken = clientToken;
     this.timeoutMs = timeoutMs;
   }
@@ -150,12 +155,13 @@ export interface TransportErrorOptions extends JobsErrorOptions {
 
 /** Publish, subscribe, connection, HTTP or network failure. */
 export class TransportError extends JobsError {
-  override readonly name = 'TransportError' as const;
+  override readonly name: 'TransportError';
   readonly reasonCode: number | undefined;
   readonly httpStatus: number | undefined;
 
   constructor(message: string, options: TransportErrorOptions = {}) {
     super(message, options);
+    this.name = 'TransportError';
     this.reasonCode = options.reasonCode;
     this.httpStatus = options.httpStatus;
   }

@@ -76,7 +76,7 @@ export const emptyJournalState: JournalState = { version: 1, completed: [], outb
 
 /** The journal file cannot be read or written (permissions, disk full, a folder in its place…). */
 export class JournalError extends JobsError {
-  override readonly name = 'JournalError' as const;
+  override readonly name: 'JournalError';
   /** The journal file. */
   readonly path: string;
   /** True when the new journal did replace the old one, but its folder could not be synced. */
@@ -84,6 +84,7 @@ export class JournalError extends JobsError {
 
   constructor(message: string, path: string, options: { readonly cause?: unknown; readonly committed?: boolean } = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : {});
+    this.name = 'JournalError';
     this.path = path;
     this.committed = options.committed ?? false;
   }

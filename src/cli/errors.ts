@@ -8,7 +8,12 @@ import { errorCode } from '../util/error-message';
  * variable or file key, never a secret's value.
  */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError' as const;
+  override readonly name: 'ConfigError';
+
+  constructor(...args: ConstructorParameters<typeof Error>) {
+    super(...args);
+    this.name = 'ConfigError';
+  }
 }
 
 /** Names of the errors that mean bad usage or configuration (exit code 2). */

@@ -61,7 +61,12 @@ export const EmulatorStateFile = t.type(
 
 /** Thrown when a state file cannot be used; the file is left as it is. */
 export class StateFileError extends Error {
-  override readonly name = 'StateFileError';
+  override readonly name: 'StateFileError';
+
+  constructor(...args: ConstructorParameters<typeof Error>) {
+    super(...args);
+    this.name = 'StateFileError';
+  }
 }
 
 /** Reads a state file; `undefined` when it does not exist. Throws {@link StateFileError} when it is corrupt. */

@@ -44,7 +44,7 @@ export interface StepErrorOptions extends StepOutcome {
  * `Step "Install-Application" exited with status 1`; the fields carry the outcome and the output tails.
  */
 export class StepError extends JobsError implements StepOutcome {
-  override readonly name = 'StepError' as const;
+  override readonly name: 'StepError';
   readonly reason: StepFailureReason;
   readonly step: string;
   readonly exitCode: number | null;
@@ -56,6 +56,7 @@ export class StepError extends JobsError implements StepOutcome {
 
   constructor(message: string, options: StepErrorOptions) {
     super(message, 'cause' in options ? { cause: options.cause } : {});
+    this.name = 'StepError';
     this.reason = options.reason;
     this.step = options.step;
     this.exitCode = options.exitCode;

@@ -42,13 +42,14 @@ export type DownloadEvent =
 
 /** A download failed; `retriable` when another attempt may succeed. */
 export class DownloadError extends Error {
-  override readonly name = 'DownloadError' as const;
+  override readonly name: 'DownloadError';
   constructor(
     message: string,
     readonly retriable: boolean,
     options?: { readonly cause?: unknown },
   ) {
     super(message, options);
+    this.name = 'DownloadError';
   }
 }
 

@@ -46,7 +46,12 @@ export interface DemoOptions extends ProgressOptions {
 
 /** The demo was stopped (Ctrl-C, SIGTERM) before its jobs ended; everything it made is gone. */
 export class StoppedError extends Error {
-  override readonly name = 'Stopped' as const;
+  override readonly name: 'Stopped';
+
+  constructor(...args: ConstructorParameters<typeof Error>) {
+    super(...args);
+    this.name = 'Stopped';
+  }
 }
 
 /** What the demo found. */

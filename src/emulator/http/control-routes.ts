@@ -44,9 +44,10 @@ export interface ControlRoute {
 
 /** An AWS exception a handler answers with (internal to the HTTP binding). */
 export class ControlFailure extends Error {
-  override readonly name = 'ControlFailure' as const;
+  override readonly name: 'ControlFailure';
   constructor(readonly failure: HttpFailure) {
     super(failure.message);
+    this.name = 'ControlFailure';
   }
 }
 
