@@ -102,10 +102,10 @@ const adapt = (connection: AwsCrtConnection): MqttClientPort => {
 };
 
 /**
- * Adapts a connected (or connecting) aws-crt MQTT 3.1.1 connection to the {@link MqttClientPort} that
+ * Adapts an aws-crt MQTT 3.1.1 connection whose `connect()` was called to the {@link MqttClientPort} that
  * `mqttTransport()` takes; the same port for the same connection. aws-crt reconnects by itself but does not
  * subscribe again on a new session: the port does, and each filter follows the session as with mqtt.js
  * (`lapsed` at an interruption, `subscribed` again at the SUBACK, or at once when the session was resumed).
  * After `connection.disconnect()` every subscription fails, and requests are refused, with TransportError.
  */
-export const fromAwsCrtConnection: (connection: AwsCrtConnection) => MqttClientPort = onePortPerClient(adapt);
+export const fromAwsCrtConnection: (connection: AwsCrtConnection) => MqttClientPort = onePortPerClient('aws-crt', adapt);

@@ -147,4 +147,4 @@ const adapt = (client: MqttClient): MqttClientPort => {
  * `down`), then `subscribed` again: with `resumed: true` at once when the resumed session still holds it, else
  * at the SUBACK of the port's own SUBSCRIBE.
  */
-export const fromMqttClient: (client: MqttClient) => MqttClientPort = onePortPerClient(adapt);
+export const fromMqttClient: (client: MqttClient) => MqttClientPort = onePortPerClient('mqtt.js', adapt);

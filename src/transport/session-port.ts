@@ -43,17 +43,37 @@ export interface SessionPort {
   readonly ended: () => void;
 }
 
+/** Bumped when the port's behaviour changes, so that two versions of this package in one process never share. */
+const portProtocol = 1;
+
+/** A port another copy of this package left on the client (see {@link onePortPerClient}). */
+const isClientPort = (value: unknown): value is MqttClientPort =>
+  typeof value === 'object' &&
+  value !== null &&
+  'subscribe' in value &&
+  typeof value.subscribe === 'function' &&
+  'publish' in value &&
+  typeof value.publish === 'function' &&
+  'connection$' in value &&
+  typeof value.connection$ === 'object';
+
 /**
  * Memoises an adapter: one port per client, so every transport on a client shares each filter's SUBSCRIBE,
- * and one's UNSUBSCRIBE cannot cancel the broker subscription another still relies on.
+ * and one's UNSUBSCRIBE cannot cancel the broker subscription another still relies on. The port is also left
+ * on the client under a registered symbol, so that the CommonJS and ESM builds of this package, both loaded
+ * in one process (an app importing it while a dependency requires it), share it: two ports on one client lost
+ * each other's notifications.
  */
-export const onePortPerClient = <C extends object>(adapt: (client: C) => MqttClientPort): ((client: C) => MqttClientPort) => {
+export const onePortPerClient = <C extends object>(kind: string, adapt: (client: C) => MqttClientPort): ((client: C) => MqttClientPort) => {
+  const key = Symbol.for(`iot-jobs-rx/port/${kind}/${portProtocol}`);
   const ports = new WeakMap<C, MqttClientPort>();
   return (client) => {
     const existing = ports.get(client);
     if (existing !== undefined) return existing;
-    const port = adapt(client);
+    const shared: unknown = Reflect.get(client, key);
+    const port = isClientPort(shared) ? shared : adapt(client);
     ports.set(client, port);
+    if (shared === undefined && Object.isExtensible(client)) Object.defineProperty(client, key, { value: port });
     return port;
   };
 };
@@ -133,7 +153,8 @@ export const sessionPort = (client: SessionClient): SessionPort => {
     for (const [filter, entry] of [...held]) {
       if (held.get(filter) !== entry) continue;
       held.delete(filter);
-      const error = new TransportError(`subscribe ${filter}: ${reason}`);
+      // Said of the connection: a request that fails with it sent no SUBSCRIBE of its own.
+      const error = new TransportError(`${reason} (subscription ${filter})`);
       for (const subscriber of [...entry.told, ...entry.waiting]) subscriber.error(error);
     }
     // An UNSUBACK that will not come holds nothing back: no SUBSCRIBE waits for it now.

@@ -400,6 +400,26 @@ describe('fromMqttClient on aedes (beyond the contract)', () => {
     expect({ settled, alone }).toEqual({ settled: 'TransportError', alone: { corked: 0, written: true } });
   });
 
+  // Found by a new user's walkthrough: with the CommonJS and ESM builds both loaded (two copies of the module),
+  // each made its own port on one client, and one's UNSUBSCRIBE cancelled the other's notifications.
+  it('fromMqttClient - two copies of the module loaded in one process give one port per client', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await startClient(testBroker.url, 'two-copies');
+    type Module = typeof import('../../src/transport/mqtt-js-port');
+    const copies: Module[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      jest.isolateModules(() => {
+        copies.push(jest.requireActual<Module>('../../src/transport/mqtt-js-port'));
+      });
+    }
+    const [first, second] = copies;
+    if (first === undefined || second === undefined) throw new Error('two copies expected');
+    expect(first.fromMqttClient).not.toBe(second.fromMqttClient);
+    expect(first.fromMqttClient(client)).toBe(second.fromMqttClient(client));
+    expect(first.fromMqttClient(client)).toBe(fromMqttClient(client));
+  });
+
   it('fromMqttClient - publish is cold: nothing is sent until it is subscribed', async () => {
     const testBroker = await startBroker();
     broker = testBroker;
