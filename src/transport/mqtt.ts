@@ -2,7 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { parseJson, show, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { InvalidRequestError, TransportError, type EventName, type OperationName } from '../errors';
-import { Observable, Subject, mergeMap, of, race, share, timer, type Subscriber } from '../rx';
+import { Observable, Subject, catchError, mergeMap, of, race, share, throwError, timer, type Subscriber } from '../rx';
 import { fromMqttClient } from './mqtt-js-port';
 import { isMqttPort, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
 import { isTimerMs, maxTimerMs } from '../util/timer-limit';
@@ -52,6 +52,18 @@ const toReply = (message: MqttMessage, outcomeOf: (topic: string) => Outcome | u
   return clientToken === undefined ? { outcome, payload, body, topic } : { outcome, payload, body, topic, clientToken };
 };
 
+/**
+ * A port's TransportError in this copy's class. A port can be shared with another copy of this package (its
+ * CommonJS and ESM builds loaded in one process, see session-port.ts), whose errors are of that copy's classes:
+ * `instanceof TransportError` would fail for them here, and the runner would take a transient failure for a
+ * fatal one. The original is kept as `cause`.
+ */
+const ownError = (error: unknown): unknown => {
+  if (error instanceof TransportError || !(error instanceof Error) || error.name !== 'TransportError') return error;
+  const reasonCode: unknown = 'reasonCode' in error ? error.reasonCode : undefined;
+  return new TransportError(error.message, { cause: error, ...(typeof reasonCode === 'number' ? { reasonCode } : {}) });
+};
+
 // What to do with a request sent before the connection dropped, when the new session may have lost its reply:
 // on a new session mqtt.js sends the QoS 1 PUBLISHes it kept before it subscribes again, so the reply can reach
 // the broker before the subscription, whether or not the PUBLISH had been acknowledged. Reads are sent again
@@ -98,7 +110,7 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
     },
     // A port whose connection$ fails can no longer say what became of a request in flight.
     error: (error: unknown) => {
-      for (const fail of [...inFlight.values()]) fail(error);
+      for (const fail of [...inFlight.values()]) fail(ownError(error));
     },
   });
   const linger = { resetOnRefCountZero: () => (ended ? of(undefined) : race(timer(lingerMs, lingerScheduler), end$)) };
@@ -139,7 +151,11 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       let ready = false;
       let suspect = false;
       let resend = false;
-      const published = { error: fail };
+      const published = {
+        error: (error: unknown) => {
+          fail(ownError(error));
+        },
+      };
       const publish = (): void => {
         port.publish(topic, payload).subscribe(published);
       };
@@ -188,7 +204,7 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
         // a versioned update): not the plain refusal that says nothing was sent.
         failed: (error) => {
           if (sent && !isRead(call)) fail(indeterminate(error));
-          else fail(error);
+          else fail(ownError(error));
         },
         ended: () => {
           if (!sent) fail(new TransportError(`the subscription for ${call.operation} ended before the broker granted it`, { operation: call.operation }));
@@ -214,7 +230,11 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       const topic = eventTopic(event, thingName);
       const existing = events.get(topic);
       if (existing) return existing;
-      const event$ = port.subscribe(topic).pipe(mergeMap(toEvent), share(linger));
+      const event$ = port.subscribe(topic).pipe(
+        mergeMap(toEvent),
+        catchError((error: unknown) => throwError(() => ownError(error))),
+        share(linger),
+      );
       events.set(topic, event$);
       return event$;
     },

@@ -1,11 +1,13 @@
 import net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import { lastValueFrom, materialize, toArray, type Subscription } from 'rxjs';
+import { firstValueFrom, lastValueFrom, materialize, toArray, type Subscription } from 'rxjs';
 import { TransportError } from '../../src/errors';
 import { fromMqttClient } from '../../src/transport/mqtt-js-port';
 import { isMqttPort } from '../../src/transport/mqtt-port';
 import { createFakeMqttPort } from '../../src/testing/fake-mqtt-port';
 import { mqttTransport } from '../../src/transport/mqtt';
+import { createJobsClient } from '../../src/client';
+import { classifyUpdateError } from '../../src/agent/retry-update';
 import { startBroker, type TestBroker } from '../helpers/broker';
 import { startAuthBroker } from '../helpers/broker-auth';
 import { mqttPortContract, portRecorder, record, waitFor } from './mqtt-port.contract';
@@ -418,6 +420,29 @@ describe('fromMqttClient on aedes (beyond the contract)', () => {
     expect(first.fromMqttClient).not.toBe(second.fromMqttClient);
     expect(first.fromMqttClient(client)).toBe(second.fromMqttClient(client));
     expect(first.fromMqttClient(client)).toBe(fromMqttClient(client));
+  });
+
+  // Found in review of the shared port: the port's errors were of the copy that made it, so an app on the other
+  // copy got a TransportError that was not `instanceof` its TransportError, and the runner's update retry took a
+  // transient failure for a fatal one.
+  it('mqttTransport - a port shared with another copy of the module fails requests with errors of this copy', async () => {
+    const testBroker = await startBroker();
+    broker = testBroker;
+    const client = await mqtt.connectAsync(testBroker.url, { clientId: 'shared-errors', reconnectPeriod: 0 });
+    clients.push(client);
+    type Module = typeof import('../../src/transport/mqtt');
+    let other: Module | undefined;
+    jest.isolateModules(() => {
+      other = jest.requireActual<Module>('../../src/transport/mqtt');
+    });
+    other?.mqttTransport(client); // a dependency on the other build got to the client first
+    const jobs = createJobsClient({ thingName: 'thing-1', transport: mqttTransport(client) });
+    const closed = new Promise<void>((resolve) => client.once('close', () => { resolve(); }));
+    testBroker.dropClients();
+    await closed;
+    const update: unknown = await firstValueFrom(jobs.updateJobExecution({ jobId: 'job-1', status: 'IN_PROGRESS' })).catch((e: unknown) => e);
+    const event: unknown = await firstValueFrom(jobs.nextJobExecutionChanged()).catch((e: unknown) => e);
+    expect({ update: update instanceof TransportError, kind: classifyUpdateError(update), event: event instanceof TransportError }).toEqual({ update: true, kind: 'retry', event: true });
   });
 
   it('fromMqttClient - publish is cold: nothing is sent until it is subscribed', async () => {
