@@ -10,6 +10,7 @@ import { createJobsClient } from '../../src/client';
 import { classifyUpdateError } from '../../src/agent/retry-update';
 import { startBroker, type TestBroker } from '../helpers/broker';
 import { startAuthBroker } from '../helpers/broker-auth';
+import { mosquittoPath, startMosquitto } from '../helpers/mosquitto';
 import { mqttPortContract, portRecorder, record, waitFor } from './mqtt-port.contract';
 
 /** A plain mqtt.js client, as a user would pass it; TCP_NODELAY only to keep the suite fast. */
@@ -51,6 +52,26 @@ mqttPortContract('fromMqttClient', async () => {
     },
   };
 });
+
+// The same contract on mosquitto with MQTT 5, where overlapping filters each get a copy of a message.
+if (mosquittoPath !== undefined || process.env.IOT_JOBS_REQUIRE_MOSQUITTO === '1') {
+  mqttPortContract('fromMqttClient on mosquitto (MQTT 5)', async () => {
+    const mosquitto = await startMosquitto();
+    const client = await mqtt.connectAsync(mosquitto.url, { clientId: 'port-under-test', protocolVersion: 5, reconnectPeriod: 50 });
+    const sender = await mqtt.connectAsync(mosquitto.url, { clientId: 'sender', protocolVersion: 5 });
+    return {
+      port: fromMqttClient(client),
+      deliver: async (topic, payload) => {
+        await sender.publishAsync(topic, payload, { qos: 1 });
+      },
+      close: async () => {
+        await client.endAsync(true);
+        await sender.endAsync(true);
+        await mosquitto.stop();
+      },
+    };
+  }, { copyPerSubscription: true });
+}
 
 describe('isMqttPort', () => {
   it('isMqttPort - tells an MqttPort from an mqtt.js client', async () => {
