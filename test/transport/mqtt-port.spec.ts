@@ -11,17 +11,34 @@ import { classifyUpdateError } from '../../src/agent/retry-update';
 import { startBroker, type TestBroker } from '../helpers/broker';
 import { startAuthBroker } from '../helpers/broker-auth';
 import { mosquittoPath, startMosquitto } from '../helpers/mosquitto';
-import { mqttPortContract, portRecorder, record, waitFor } from './mqtt-port.contract';
+import { mqttPortContract, portRecorder, record, waitFor, type MqttPortFixture } from './mqtt-port.contract';
 
 /** A plain mqtt.js client, as a user would pass it; TCP_NODELAY only to keep the suite fast. */
-const connectClient = async (url: string, clientId: string): Promise<MqttClient> => {
-  const client = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 50, connectTimeout: 2000 });
+const connectClient = async (url: string, clientId: string, protocolVersion: 4 | 5 = 4): Promise<MqttClient> => {
+  const client = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 50, connectTimeout: 2000, protocolVersion });
   const noDelay = (): void => {
     if (client.stream instanceof net.Socket) client.stream.setNoDelay(true);
   };
   noDelay();
   client.on('connect', noDelay);
   return client;
+};
+
+/** The mqtt.js adapter on a client of the broker at `url`, with a second client to deliver from. */
+const mqttJsFixture = async (url: string, protocolVersion: 4 | 5, stopBroker: () => Promise<void>): Promise<MqttPortFixture> => {
+  const client = await connectClient(url, 'port-under-test', protocolVersion);
+  const sender = await connectClient(url, 'sender', protocolVersion);
+  return {
+    port: fromMqttClient(client),
+    deliver: async (topic, payload) => {
+      await sender.publishAsync(topic, payload, { qos: 1 });
+    },
+    close: async () => {
+      await client.endAsync(true);
+      await sender.endAsync(true);
+      await stopBroker();
+    },
+  };
 };
 
 mqttPortContract('createFakeMqttPort', () => {
@@ -38,38 +55,14 @@ mqttPortContract('createFakeMqttPort', () => {
 
 mqttPortContract('fromMqttClient', async () => {
   const broker = await startBroker();
-  const client = await connectClient(broker.url, 'port-under-test');
-  const sender = await connectClient(broker.url, 'sender');
-  return {
-    port: fromMqttClient(client),
-    deliver: async (topic, payload) => {
-      await sender.publishAsync(topic, payload, { qos: 1 });
-    },
-    close: async () => {
-      await client.endAsync(true);
-      await sender.endAsync(true);
-      await broker.close();
-    },
-  };
+  return mqttJsFixture(broker.url, 4, () => broker.close());
 });
 
 // The same contract on mosquitto with MQTT 5, where overlapping filters each get a copy of a message.
 if (mosquittoPath !== undefined || process.env.IOT_JOBS_REQUIRE_MOSQUITTO === '1') {
   mqttPortContract('fromMqttClient on mosquitto (MQTT 5)', async () => {
     const mosquitto = await startMosquitto();
-    const client = await mqtt.connectAsync(mosquitto.url, { clientId: 'port-under-test', protocolVersion: 5, reconnectPeriod: 50 });
-    const sender = await mqtt.connectAsync(mosquitto.url, { clientId: 'sender', protocolVersion: 5 });
-    return {
-      port: fromMqttClient(client),
-      deliver: async (topic, payload) => {
-        await sender.publishAsync(topic, payload, { qos: 1 });
-      },
-      close: async () => {
-        await client.endAsync(true);
-        await sender.endAsync(true);
-        await mosquitto.stop();
-      },
-    };
+    return mqttJsFixture(mosquitto.url, 5, () => mosquitto.stop());
   }, { copyPerSubscription: true });
 }
 
