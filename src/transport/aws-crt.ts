@@ -14,6 +14,7 @@
  */
 import type { mqtt } from 'aws-iot-device-sdk-v2';
 import { TransportError } from '../errors';
+import { errorMessage } from '../util/error-message';
 import type { MqttClientPort } from './mqtt-port';
 import { onePortPerClient, sessionPort } from './session-port';
 
@@ -27,8 +28,6 @@ const atLeastOnce: mqtt.QoS.AtLeastOnce = 1;
 const refusedQos = 128;
 
 const closedReason = 'the aws-crt connection was closed (disconnect()), and cannot be used again';
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const adapt = (connection: AwsCrtConnection): MqttClientPort => {
   // disconnect() was called: aws-crt freed the connection, and rejects every call from now on.
@@ -49,7 +48,7 @@ const adapt = (connection: AwsCrtConnection): MqttClientPort => {
         },
         (error: unknown) => {
           if (interruptions !== sentDuring && !closed) done({ kind: 'lost' });
-          else done({ kind: 'refused', error: new TransportError(`subscribe ${filter}: ${messageOf(error)}`, { cause: error }) });
+          else done({ kind: 'refused', error: new TransportError(`subscribe ${filter}: ${errorMessage(error)}`, { cause: error }) });
         },
       );
     },
@@ -70,7 +69,7 @@ const adapt = (connection: AwsCrtConnection): MqttClientPort => {
         (error: unknown) => {
           // Cancelled with a session that did not survive: the transport sends it again, or fails it, by operation.
           if (interruptions !== sentDuring && !closed) done({ kind: 'lost' });
-          else done({ kind: 'failed', error: new TransportError(`publish ${topic}: ${messageOf(error)}`, { cause: error }) });
+          else done({ kind: 'failed', error: new TransportError(`publish ${topic}: ${errorMessage(error)}`, { cause: error }) });
         },
       );
     },

@@ -66,14 +66,16 @@ const isClientPort = (value: unknown): value is MqttClientPort =>
  */
 export const onePortPerClient = <C extends object>(kind: string, adapt: (client: C) => MqttClientPort): ((client: C) => MqttClientPort) => {
   const key = Symbol.for(`iot-jobs-rx/port/${kind}/${portProtocol}`);
-  const ports = new WeakMap<C, MqttClientPort>();
+  // Only for a client the port cannot be left on (frozen, sealed).
+  const unmarked = new WeakMap<C, MqttClientPort>();
   return (client) => {
-    const existing = ports.get(client);
-    if (existing !== undefined) return existing;
     const shared: unknown = Reflect.get(client, key);
-    const port = isClientPort(shared) ? shared : adapt(client);
-    ports.set(client, port);
+    if (isClientPort(shared)) return shared;
+    const known = unmarked.get(client);
+    if (known !== undefined) return known;
+    const port = adapt(client);
     if (shared === undefined && Object.isExtensible(client)) Object.defineProperty(client, key, { value: port });
+    else unmarked.set(client, port);
     return port;
   };
 };
