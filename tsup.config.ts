@@ -12,6 +12,10 @@ export default defineConfig([
     target: 'node20',
     // Shared code goes to chunks both entries load: one JobsError class whichever entry throws or checks it.
     splitting: true,
+    // Rollup does the CommonJS splitting. Without it, tsup converts the chunks with sucrase, which also turns
+    // every `?.` and `??` into a helper call that allocates an array and closures, on every request's path
+    // (docs/benchmarks.md, stop 12); .ci/run checks none is left.
+    treeshake: true,
     outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.js' }),
     // CommonJS: the lazy `import()`s (signer, mqtt.js) become `require()`. A native import() goes through
     // Node's ESM loader, which also runs cjs-module-lexer over every CommonJS module it loads: ~20–30 ms on
