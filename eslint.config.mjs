@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'node_modules/', 'coverage/', '*.config.js', '*.config.mjs'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', 'coverage/', '.bench/', '*.config.js', '*.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
