@@ -8,6 +8,8 @@
  *   BENCH_DIST=<dir> node --import tsx bench/overhead.ts ...       (another CommonJS build)
  *   node --import tsx bench/overhead.ts seq|flight <count> <build-dir> <build-dir>...
  *
+ * `<build-dir>:nostacks` runs that build with `callerStacks: false`.
+ *
  * With build directories, every build runs in this one process, each on its own port, in alternating
  * blocks of 2000 requests (`count` requests per build in all); the report gives each build's median CPU
  * per block and its ratio to the first build. Machine noise then hits every build alike, which separate
@@ -52,9 +54,10 @@ const memoryPort = (): Port => {
 };
 
 /** One describe at a time, on a client of the build at `entry`. */
-const describer = (entry: string): (() => Promise<void>) => {
+const describer = (entry: string, callerStacks?: boolean): (() => Promise<void>) => {
   const library = createRequire(__filename)(entry) as typeof Library;
-  const jobs = library.createJobsClient({ thingName: 'bench-ours', transport: library.mqttTransport(memoryPort()) });
+  const transport = library.mqttTransport(memoryPort());
+  const jobs = library.createJobsClient({ thingName: 'bench-ours', transport, ...(callerStacks === undefined ? {} : { callerStacks }) });
   return async () => {
     await firstValueFrom(jobs.describeJobExecution({ jobId: benchJobId }));
   };
@@ -75,7 +78,7 @@ const main = async (): Promise<void> => {
     const elapsed = performance.now() - start;
     console.log(`${oursEntry} ${mode} ×${count}: ${((cpuMs / count) * 1000).toFixed(1)} µs CPU/request, ${((elapsed / count) * 1000).toFixed(1)} µs wall/request`);
   } else {
-    const describers = builds.map((build) => describer(path.resolve(root, build)));
+    const describers = builds.map((build) => describer(path.resolve(root, build.replace(/:nostacks$/, '')), build.endsWith(':nostacks') ? false : undefined));
     for (const describe of describers) await run(describe, 3000);
     const block = 2000;
     const perBlock = describers.map((): number[] => []);

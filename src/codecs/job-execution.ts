@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { onePass } from './one-pass';
 import { EpochSeconds, Long, StatusDetailsMap } from './primitives';
 
 /**
@@ -43,28 +44,29 @@ export const isTerminalStatus = (status: JobExecutionStatus): boolean => termina
 export type DocumentCodec<D> = t.Type<D, unknown>;
 
 /** The state part of an execution (UpdateJobExecution replies and rejections). */
-export const JobExecutionState = t.intersection(
-  [
-    t.type({ status: JobExecutionStatus }),
-    t.partial({ statusDetails: StatusDetailsMap, versionNumber: Long }),
-  ],
-  'JobExecutionState',
+export const JobExecutionState = onePass(
+  t.intersection(
+    [t.type({ status: JobExecutionStatus }), t.partial({ statusDetails: StatusDetailsMap, versionNumber: Long })],
+    'JobExecutionState',
+  ),
 );
 export type JobExecutionState = t.TypeOf<typeof JobExecutionState>;
 
 /** One pending execution as GetPendingJobExecutions and `notify` list it (no status: the list says it). */
-export const JobExecutionSummary = t.intersection(
-  [
-    t.type({ jobId: t.string }),
-    t.partial({
-      queuedAt: EpochSeconds,
-      startedAt: EpochSeconds,
-      lastUpdatedAt: EpochSeconds,
-      versionNumber: Long,
-      executionNumber: Long,
-    }),
-  ],
-  'JobExecutionSummary',
+export const JobExecutionSummary = onePass(
+  t.intersection(
+    [
+      t.type({ jobId: t.string }),
+      t.partial({
+        queuedAt: EpochSeconds,
+        startedAt: EpochSeconds,
+        lastUpdatedAt: EpochSeconds,
+        versionNumber: Long,
+        executionNumber: Long,
+      }),
+    ],
+    'JobExecutionSummary',
+  ),
 );
 export type JobExecutionSummary = t.TypeOf<typeof JobExecutionSummary>;
 
@@ -73,22 +75,24 @@ export type JobExecutionSummary = t.TypeOf<typeof JobExecutionSummary>;
  * on HTTPS, where the service sends the document as a string).
  */
 export const jobExecution = <D>(document: DocumentCodec<D>) =>
-  t.intersection(
-    [
-      t.type({ jobId: t.string, status: JobExecutionStatus }),
-      t.partial({
-        thingName: t.string,
-        jobDocument: document,
-        statusDetails: StatusDetailsMap,
-        queuedAt: EpochSeconds,
-        startedAt: EpochSeconds,
-        lastUpdatedAt: EpochSeconds,
-        versionNumber: Long,
-        executionNumber: Long,
-        approximateSecondsBeforeTimedOut: Long,
-      }),
-    ],
-    'JobExecution',
+  onePass(
+    t.intersection(
+      [
+        t.type({ jobId: t.string, status: JobExecutionStatus }),
+        t.partial({
+          thingName: t.string,
+          jobDocument: document,
+          statusDetails: StatusDetailsMap,
+          queuedAt: EpochSeconds,
+          startedAt: EpochSeconds,
+          lastUpdatedAt: EpochSeconds,
+          versionNumber: Long,
+          executionNumber: Long,
+          approximateSecondsBeforeTimedOut: Long,
+        }),
+      ],
+      'JobExecution',
+    ),
   );
 
 /** A job execution whose document has type `D` (`unknown` unless the client was given a document codec). */

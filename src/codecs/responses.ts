@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import { JobExecutionState, JobExecutionSummary, jobExecution, type DocumentCodec } from './job-execution';
+import { onePass } from './one-pass';
 import { EpochSeconds } from './primitives';
 
 /**
@@ -13,24 +14,26 @@ export const withDefault = <A, O>(codec: t.Type<A, O>, fallback: () => A): t.Typ
   new t.Type(codec.name, codec.is, (u, c) => (u === undefined ? t.success(fallback()) : codec.validate(u, c)), codec.encode);
 
 /** Fields every MQTT reply carries. */
-const ReplyMeta = t.partial({ timestamp: EpochSeconds, clientToken: t.string });
+const replyMeta = { timestamp: EpochSeconds, clientToken: t.string };
 
 /** GetPendingJobExecutions accepted reply; both lists are always present (empty when nothing is pending). */
-export const GetPendingJobExecutionsResponse = t.intersection(
-  [
-    t.type({
-      inProgressJobs: withDefault(t.array(JobExecutionSummary), () => []),
-      queuedJobs: withDefault(t.array(JobExecutionSummary), () => []),
-    }),
-    ReplyMeta,
-  ],
-  'GetPendingJobExecutionsResponse',
+export const GetPendingJobExecutionsResponse = onePass(
+  t.intersection(
+    [
+      t.type({
+        inProgressJobs: withDefault(t.array(JobExecutionSummary), () => []),
+        queuedJobs: withDefault(t.array(JobExecutionSummary), () => []),
+      }),
+      t.partial(replyMeta),
+    ],
+    'GetPendingJobExecutionsResponse',
+  ),
 );
 export type GetPendingJobExecutionsResponse = t.TypeOf<typeof GetPendingJobExecutionsResponse>;
 
 /** An accepted reply that may carry one execution (StartNext and Describe); absent when nothing matched. */
 const executionReply = <D>(document: DocumentCodec<D>, name: string) =>
-  t.intersection([t.partial({ execution: jobExecution(document) }), ReplyMeta], name);
+  onePass(t.intersection([t.type({}), t.partial({ execution: jobExecution(document), ...replyMeta })], name));
 
 /** StartNextPendingJobExecution accepted reply; no `execution` when nothing is pending. */
 export const startNextPendingJobExecutionResponse = <D>(document: DocumentCodec<D>) =>
@@ -48,9 +51,11 @@ export type DescribeJobExecutionResponse<D = unknown> = t.TypeOf<ReturnType<type
 
 /** UpdateJobExecution accepted reply; `executionState` and `jobDocument` only when asked for. */
 export const updateJobExecutionResponse = <D>(document: DocumentCodec<D>) =>
-  t.intersection(
-    [t.partial({ executionState: JobExecutionState, jobDocument: document }), ReplyMeta],
-    'UpdateJobExecutionResponse',
+  onePass(
+    t.intersection(
+      [t.type({}), t.partial({ executionState: JobExecutionState, jobDocument: document, ...replyMeta })],
+      'UpdateJobExecutionResponse',
+    ),
   );
 /** UpdateJobExecution's reply, decoded: `executionState` and `jobDocument` only when the request asked for them. */
 export type UpdateJobExecutionResponse<D = unknown> = t.TypeOf<ReturnType<typeof updateJobExecutionResponse<D>>>;
@@ -76,12 +81,10 @@ export type RejectedErrorCode = t.TypeOf<typeof RejectedErrorCode>;
 export const isKnownRejectedErrorCode = (code: string): code is RejectedErrorCode => RejectedErrorCode.is(code);
 
 /** The ErrorResponse on `…/rejected`. */
-export const RejectedResponse = t.intersection(
-  [
-    t.type({ code: t.string, message: withDefault(t.string, () => '') }),
-    t.partial({ executionState: JobExecutionState }),
-    ReplyMeta,
-  ],
-  'RejectedResponse',
+export const RejectedResponse = onePass(
+  t.intersection(
+    [t.type({ code: t.string, message: withDefault(t.string, () => '') }), t.partial({ executionState: JobExecutionState, ...replyMeta })],
+    'RejectedResponse',
+  ),
 );
 export type RejectedResponse = t.TypeOf<typeof RejectedResponse>;
