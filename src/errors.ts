@@ -115,7 +115,12 @@ export class DecodeError extends JobsError {
   override readonly name: 'DecodeError';
   readonly codec: string;
   readonly issues: readonly string[];
-  readonly payload: string;
+  /**
+   * The raw payload as received (text). Not enumerable: `console.log`, `util.inspect`, JSON and loggers that
+   * copy an error's fields (pino) leave it out, since a job document may hold presigned URLs, whose query
+   * carries a signature and a session token. Read it explicitly.
+   */
+  declare readonly payload: string;
   readonly topic: string | undefined;
 
   constructor(options: DecodeErrorOptions) {
@@ -123,7 +128,7 @@ export class DecodeError extends JobsError {
     this.name = 'DecodeError';
     this.codec = options.codec;
     this.issues = options.issues;
-    this.payload = options.payload;
+    Object.defineProperty(this, 'payload', { value: options.payload, enumerable: false });
     this.topic = options.topic;
   }
 }

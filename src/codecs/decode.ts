@@ -21,11 +21,19 @@ const stringify = (value: unknown): string | undefined => {
   }
 };
 
-/** A short, printable rendering of a value for an issue line (invisible characters escaped). */
+// A URL's query: a presigned URL's carries its signature and credentials.
+const urlQuery = /(https?:\/\/[^\s"?#]*)\?[^\s"#]*/giu;
+
+/**
+ * A short, printable rendering of a value for an issue line: invisible characters escaped, and a URL's query
+ * left out (an issue line ends up in messages and logs; a presigned URL's query is a credential).
+ */
 export const show = (value: unknown): string => {
   if (value === undefined) return 'nothing';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  const text = (stringify(value) ?? typeof value).replace(/\p{C}/gu, (ch) => `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+  const text = (stringify(value) ?? typeof value)
+    .replace(urlQuery, '$1?…')
+    .replace(/\p{C}/gu, (ch) => `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 
