@@ -108,6 +108,24 @@ describe('request pipeline', () => {
     expect(Error.stackTraceLimit).toBe(limitBefore);
   });
 
+  it("request - retry() sends again with a fresh token, and the last timeout still shows the caller's frames", async () => {
+    const { transport, describe } = setup(1);
+    const capture = jest.spyOn(Error, 'captureStackTrace');
+    try {
+      const describeWithRetries = (): Promise<unknown> => firstValueFrom(describe({ jobId: 'job-1' }).pipe(retry(2)));
+      const error = await describeWithRetries().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RequestTimeoutError);
+      expect(transport.calls.map((call) => call.clientToken)).toEqual(['tok-1', 'tok-2', 'tok-3']);
+      // One walk, at the call, for the three requests: the resubscriptions come from RxJS's error path.
+      expect(capture).toHaveBeenCalledTimes(1);
+      const lines = error instanceof Error ? (error.stack ?? '').split('\n') : [];
+      expect(lines[0]).toBe('RequestTimeoutError: describeJobExecution timed out after 1 ms (clientToken tok-3)');
+      expect(lines[1]).toContain('describeWithRetries');
+    } finally {
+      capture.mockRestore();
+    }
+  });
+
   it('request - with callerStacks: false no frames are taken at the call: the timeout shows the timer, not the caller', async () => {
     const capture = jest.spyOn(Error, 'captureStackTrace');
     try {
