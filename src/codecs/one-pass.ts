@@ -19,6 +19,22 @@ const decodesToItself = (codec: t.Mixed): boolean => {
   );
 };
 
+/**
+ * Whether `codec` can decode an absent value (`undefined`) to a value, as a default or an Option's `none` does:
+ * `t.partial` then keeps that value, so such a codec runs on every absent property. One that decodes to itself,
+ * refuses `undefined` or gives it back is skipped instead. Asked once, when the codec is made; a codec that
+ * throws is run every time, as io-ts would.
+ */
+const decodesAbsent = (codec: t.Mixed): boolean => {
+  if (decodesToItself(codec)) return false;
+  try {
+    const result = codec.decode(undefined);
+    return result._tag === 'Right' && result.right !== undefined;
+  } catch {
+    return true;
+  }
+};
+
 /** The shape every reply codec has: required properties and optional ones. */
 type Struct<R extends t.Props, P extends t.Props> = t.IntersectionC<[t.TypeC<R>, t.PartialC<P>]>;
 
@@ -26,7 +42,8 @@ type Struct<R extends t.Props, P extends t.Props> = t.IntersectionC<[t.TypeC<R>,
  * The same codec with a faster decode of a valid value: `t.intersection([t.type(R), t.partial(P)])` allocates
  * a context array and an Either for every property, present or not, then merges its two halves' results.
  * This walks the properties once, checks one whose codec decodes to itself with `is` alone, skips an absent
- * optional one, and copies the object only when a property decodes to a new value (a Date). Whatever it
+ * optional one (unless its codec makes a value of nothing), and copies the object only when a property
+ * decodes to a new value (a Date). Whatever it
  * does not pass (an invalid value, a codec whose `is` disagrees with its decode) goes to io-ts's own decode,
  * so values, errors and their paths are io-ts's. Used on the replies every request decodes
  * (docs/benchmarks.md, stop 12).
@@ -34,15 +51,23 @@ type Struct<R extends t.Props, P extends t.Props> = t.IntersectionC<[t.TypeC<R>,
 export const onePass = <R extends t.Props, P extends t.Props>(codec: Struct<R, P>): Struct<R, P> => {
   const [required, optional] = codec.types;
   const fields = [
-    ...Object.entries(required.props).map(([key, field]) => ({ key, field, optional: false, fast: decodesToItself(field) })),
-    ...Object.entries(optional.props).map(([key, field]) => ({ key, field, optional: true, fast: decodesToItself(field) })),
+    ...Object.entries(required.props).map(([key, field]) => ({ key, field, optional: false, fast: decodesToItself(field), absentDecodes: true })),
+    ...Object.entries(optional.props).map(([key, field]) => ({ key, field, optional: true, fast: decodesToItself(field), absentDecodes: decodesAbsent(field) })),
   ];
   const validate: Struct<R, P>['validate'] = (u, c) => {
     if (!t.UnknownRecord.is(u)) return codec.validate(u, c);
     let output = u;
-    for (const { key, field, optional: mayBeAbsent, fast } of fields) {
+    for (const { key, field, optional: mayBeAbsent, fast, absentDecodes } of fields) {
       const value = u[key];
-      if (value === undefined && mayBeAbsent) continue;
+      if (value === undefined && mayBeAbsent && !absentDecodes) continue;
+      if (value === undefined && mayBeAbsent) {
+        // As t.partial: a failure on nothing is no error, and a value made of nothing is kept.
+        const made = field.validate(value, t.appendContext(c, key, field, value));
+        if (made._tag === 'Left' || made.right === undefined) continue;
+        if (output === u) output = { ...u };
+        output[key] = made.right;
+        continue;
+      }
       if (fast) {
         if (field.is(value)) continue;
         return codec.validate(u, c);

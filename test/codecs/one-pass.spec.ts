@@ -3,6 +3,7 @@ import { onePass } from '../../src/codecs/one-pass';
 import { EpochSeconds, Long, StatusDetailsMap } from '../../src/codecs/primitives';
 import { JobExecutionStatus } from '../../src/codecs/job-execution';
 import { report } from '../../src/codecs/decode';
+import { withDefault } from '../../src/codecs/responses';
 
 // A reply-shaped codec with every kind of property onePass treats differently: primitive and keyof (checked
 // with `is`), a refinement (Long), a converting codec (EpochSeconds), a record and a nested struct (decoded).
@@ -81,6 +82,22 @@ describe('onePass', () => {
       expect(onePass(codec(doc)).decode(input)).toEqual(codec(doc).decode(input));
     }
     expect(onePass(codec(Upper)).decode({ jobId: 'j', doc: 'abc' })).toEqual(t.success({ jobId: 'j', doc: 'ABC' }));
+  });
+
+  it('decodes an absent optional property whose codec makes a value of nothing (a default, an Option), as t.partial does', () => {
+    const none = { _tag: 'None' };
+    const OptionalDoc = new t.Type<unknown, unknown, unknown>(
+      'OptionalDoc',
+      (u): u is unknown => u === u,
+      (u) => t.success(u === undefined || u === null ? none : { _tag: 'Some', value: u }),
+      (a) => a,
+    );
+    const Throws = new t.Type<string, string, unknown>('Throws', (u): u is string => typeof u === 'string', (u, c) => (String(u).length > 0 ? t.success(String(u)) : t.failure(u, c)), (s) => s);
+    const codec = () => t.intersection([t.type({ jobId: t.string }), t.partial({ doc: OptionalDoc, list: withDefault(t.array(t.string), () => []), text: Throws })]);
+    for (const input of [{ jobId: 'j' }, { jobId: 'j', doc: undefined }, { jobId: 'j', doc: 5, list: ['a'] }]) {
+      expect(onePass(codec()).decode(input)).toEqual(codec().decode(input));
+    }
+    expect(onePass(codec()).decode({ jobId: 'j' })).toEqual(t.success({ jobId: 'j', doc: none, list: [], text: 'undefined' }));
   });
 
   it('keeps the codec io-ts made: name, is, encode and members', () => {
