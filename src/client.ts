@@ -92,11 +92,12 @@ export interface JobsClient<D = unknown> {
   readonly nextJobExecutionChanged: () => Observable<EventTypes<D>['nextJobExecutionChanged']>;
   /**
    * The notifications of the two streams above that could not be decoded (not JSON, or failing a codec,
-   * your document codec included), each as a DecodeError with its topic and raw payload. Hot: it reports
-   * while a notification stream is subscribed, and subscribes to nothing itself. While nobody subscribes
-   * to it, each is emitted as a Node process warning instead (`process.on('warning')`), so none goes unseen.
+   * your document codec included), each as a DecodeError with its topic and raw payload (not enumerable: a
+   * document may hold presigned URLs). Hot: it reports while a notification stream is subscribed, and
+   * subscribes to nothing itself. While nobody subscribes to it, each is emitted as a Node process warning
+   * instead (`process.on('warning')`), so none goes unseen.
    * @example
-   * jobs.eventDecodeErrors().subscribe((error) => log.warn(error.message, error.payload));
+   * jobs.eventDecodeErrors().subscribe((error) => log.warn(error.message));
    */
   readonly eventDecodeErrors: () => Observable<DecodeError>;
 }

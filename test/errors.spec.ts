@@ -44,5 +44,9 @@ describe('DecodeError', () => {
     expect(show({ a: [presigned] })).toBe('{"a":["https://bucket.s3.amazonaws.com/fw.bin?…"]}');
     expect(show('http://h/p?x=1#frag')).toBe('"http://h/p?…#frag"');
     expect(show('no url?here')).toBe('"no url?here"');
+    // A signed WebSocket URL; JSON inside a string, its slashes and quotes escaped.
+    expect(show('wss://a1b2.iot.us-east-1.amazonaws.com/mqtt?X-Amz-Security-Token=TOK')).toBe('"wss://a1b2.iot.us-east-1.amazonaws.com/mqtt?…"');
+    expect(show('{"u":"https:\\/\\/b\\/f?X-Amz-Security-Token=TOK"}')).not.toContain('TOK');
+    expect(show('{"u":"https://b/f?X-Amz-Signature=S","v":1}')).toBe('"{\\"u\\":\\"https://b/f?…\\",\\"v\\":1}"');
   });
 });

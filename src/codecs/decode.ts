@@ -21,8 +21,9 @@ const stringify = (value: unknown): string | undefined => {
   }
 };
 
-// A URL's query: a presigned URL's carries its signature and credentials.
-const urlQuery = /(https?:\/\/[^\s"?#]*)\?[^\s"#]*/giu;
+// A URL's query (a presigned URL's, also a signed WebSocket one's, carries its signature and credentials), also
+// with its slashes escaped (JSON inside a string); the query ends before a backslash, which escapes a quote.
+const urlQuery = /((?:https?|wss?):(?:\\*\/){2}[^\s"?#]*)\?[^\s"#\\]*/giu;
 
 /**
  * A short, printable rendering of a value for an issue line: invisible characters escaped, and a URL's query
