@@ -43,10 +43,9 @@ type Struct<R extends t.Props, P extends t.Props> = t.IntersectionC<[t.TypeC<R>,
  * a context array and an Either for every property, present or not, then merges its two halves' results.
  * This walks the properties once, checks one whose codec decodes to itself with `is` alone, skips an absent
  * optional one (unless its codec makes a value of nothing), and copies the object only when a property
- * decodes to a new value (a Date). Whatever it
- * does not pass (an invalid value, a codec whose `is` disagrees with its decode) goes to io-ts's own decode,
- * so values, errors and their paths are io-ts's. Used on the replies every request decodes
- * (docs/benchmarks.md, stop 12).
+ * decodes to a new value (a Date). Whatever it does not pass (an invalid value, a codec whose `is` disagrees
+ * with its decode) goes to io-ts's own decode, so values, errors and their paths are io-ts's. Used on the
+ * replies every request decodes (docs/benchmarks.md, stop 12).
  */
 export const onePass = <R extends t.Props, P extends t.Props>(codec: Struct<R, P>): Struct<R, P> => {
   const [required, optional] = codec.types;

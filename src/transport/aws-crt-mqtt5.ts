@@ -2,7 +2,7 @@ import type { mqtt5 } from 'aws-iot-device-sdk-v2';
 import { TransportError } from '../errors';
 import { errorMessage } from '../util/error-message';
 import type { MqttClientPort } from './mqtt-port';
-import { onePortPerClient, sessionPort, type PublishOutcome } from './session-port';
+import { onePortPerClient, sessionPort, unacknowledgedPublishes } from './session-port';
 
 /** An aws-crt MQTT 5 client, as `new mqtt5.Mqtt5Client(config)` makes it. */
 export type AwsCrtMqtt5Client = mqtt5.Mqtt5Client;
@@ -31,7 +31,7 @@ const adapt = (client: AwsCrtMqtt5Client): MqttClientPort => {
   // Counts disconnections: a call that fails after one since it was made was lost with the connection.
   let disconnections = 0;
   // PUBLISHes not acknowledged yet, each with how to end it; those left at stop() are failed.
-  const unacknowledged = new Set<(outcome: PublishOutcome) => void>();
+  const unacknowledged = unacknowledgedPublishes();
   const session = sessionPort({
     subscribe: (filter, done) => {
       const sentDuring = disconnections;
@@ -56,10 +56,7 @@ const adapt = (client: AwsCrtMqtt5Client): MqttClientPort => {
     },
     publish: (topic, payload, done) => {
       const sentDuring = disconnections;
-      const settle = (outcome: PublishOutcome): void => {
-        if (unacknowledged.delete(settle)) done(outcome);
-      };
-      unacknowledged.add(settle);
+      const settle = unacknowledged.track(done);
       client.publish({ topicName: topic, payload, qos: atLeastOnce }).then(
         (puback) => {
           const code = puback?.reasonCode ?? 0;
@@ -92,7 +89,7 @@ const adapt = (client: AwsCrtMqtt5Client): MqttClientPort => {
     stopped = true;
     session.dropped(stoppedReason);
     session.ended();
-    for (const settle of [...unacknowledged]) settle({ kind: 'failed', error: new TransportError(`publish: ${stoppedReason}`) });
+    unacknowledged.failAll(stoppedReason);
   });
   return session.port;
 };
