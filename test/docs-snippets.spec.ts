@@ -29,12 +29,11 @@ import type * as t from 'io-ts';
 import type { MqttClient } from 'mqtt';
 import type { Observable } from 'rxjs';
 import type { HandlerEvent } from 'iot-jobs-rx/agent';
-import type { mqtt, mqtt5 } from 'aws-iot-device-sdk-v2';
+import type { mqtt } from 'aws-iot-device-sdk-v2';
 declare global {
   const cert: string, key: string, ca: string, url: string;
   const client: MqttClient;
   const config: mqtt.MqttConnectionConfig;
-  const config5: mqtt5.Mqtt5ClientConfig;
   const emu: Emulator.Emulator;
   const MyDocument: t.Type<{ operation: string }>;
   const Firmware: t.Type<{ operation: 'install'; url: string; sha256: string }>;

@@ -1,7 +1,6 @@
 /**
- * iot-jobs-rx/aws-crt: the Jobs client over an aws-iot-device-sdk-v2 (aws-crt) MQTT 3.1.1 connection
- * (`fromAwsCrtConnection`) or MQTT 5 client (`fromAwsCrtMqtt5Client`), for apps that already have one. Only
- * types come from the SDK: this entry loads no native code of its own.
+ * iot-jobs-rx/aws-crt: the Jobs client over an aws-iot-device-sdk-v2 (aws-crt) MQTT 3.1.1 connection, for apps
+ * that already have one. Only types come from the SDK: this entry loads no native code of its own.
  * @example
  * import { mqtt, iot } from 'aws-iot-device-sdk-v2';
  * import { createJobsClient, mqttTransport } from 'iot-jobs-rx';
@@ -18,8 +17,6 @@ import { TransportError } from '../errors';
 import { errorMessage } from '../util/error-message';
 import type { MqttClientPort } from './mqtt-port';
 import { onePortPerClient, sessionPort } from './session-port';
-
-export { fromAwsCrtMqtt5Client, type AwsCrtMqtt5Client } from './aws-crt-mqtt5';
 
 /** An aws-crt MQTT 3.1.1 connection, as `new mqtt.MqttClient().new_connection(config)` makes it. */
 export type AwsCrtConnection = mqtt.MqttClientConnection;

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { IConnackPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import { TransportError } from '../errors';
 import type { MqttClientPort } from './mqtt-port';
-import { onePortPerClient, sessionPort, unacknowledgedPublishes } from './session-port';
+import { onePortPerClient, sessionPort, type PublishOutcome } from './session-port';
 
 // mqtt.js reports a refused SUBSCRIBE either with `code` or (5.x) with the SUBACK packet's granted codes.
 const reasonCodeOf = (error: Error): number | undefined => {
@@ -57,7 +57,10 @@ const adapt = (client: MqttClient): MqttClientPort => {
   // in flight, the tick's PUBLISHes leave together, in one write, as mqtt-packet batches them. mqtt.js never
   // calls back one it held at end(true) with reconnecting on, nor at a drop it will not reconnect from: those
   // are failed here.
-  const unacknowledged = unacknowledgedPublishes();
+  const unacknowledged = new Set<(outcome: PublishOutcome) => void>();
+  const failUnacknowledged = (why: string): void => {
+    for (const settle of [...unacknowledged]) settle({ kind: 'failed', error: new TransportError(`publish: ${why}`) });
+  };
   // `closed`: the connection dropped and nothing will open it again: mqtt.js does not reconnect by itself
   // (reconnectPeriod 0, or a refused CONNACK) and end() was not called, so `disconnected` stays false. Until the
   // app calls reconnect(), a SUBSCRIBE or PUBLISH would wait offline for ever. A port made after such a drop
@@ -92,11 +95,15 @@ const adapt = (client: MqttClient): MqttClientPort => {
     },
     publish: (topic, payload, done) => {
       // Once: a late callback from mqtt.js after the port failed it is ignored.
-      const settle = unacknowledged.track(done);
+      const settle = (outcome: PublishOutcome): void => {
+        if (!unacknowledged.delete(settle)) return;
+        done(outcome);
+      };
+      unacknowledged.add(settle);
       client.publish(topic, payload, { qos: 1 }, (error) => {
         settle(error ? { kind: 'failed', error: toTransportError(`publish ${topic}`, error) } : { kind: 'acknowledged' });
       });
-      if (unacknowledged.size() === 1) flush(client);
+      if (unacknowledged.size === 1) flush(client);
     },
     // `disconnected`: end() has finished, and neither connect() nor reconnect() has run since (a drop does not
     // set it; while end() runs, mqtt.js refuses calls itself). With reconnecting off, mqtt.js would then queue a
@@ -113,7 +120,7 @@ const adapt = (client: MqttClient): MqttClientPort => {
   client.on('close', () => {
     closed = closedForGood(client);
     session.dropped(closed ? closedReason : undefined);
-    if (closed) unacknowledged.failAll(closedReason);
+    if (closed) failUnacknowledged(closedReason);
   });
   client.on('reconnect', () => {
     closed = false;
@@ -128,7 +135,7 @@ const adapt = (client: MqttClient): MqttClientPort => {
   // The transport fails its requests in flight first, with its own account of the end.
   client.on('end', () => {
     session.ended();
-    unacknowledged.failAll('the MQTT client has ended');
+    failUnacknowledged('the MQTT client has ended');
   });
   return session.port;
 };

@@ -27,37 +27,6 @@ export interface SessionClient {
   readonly refusal: (what: string) => TransportError | undefined;
 }
 
-/** The PUBLISHes an adapter has sent and its client has not called back yet; see {@link unacknowledgedPublishes}. */
-export interface UnacknowledgedPublishes {
-  /** Tracks a PUBLISH: the returned function ends it once (a later call, or one after `failAll`, is ignored). */
-  readonly track: (done: (outcome: PublishOutcome) => void) => (outcome: PublishOutcome) => void;
-  /** Fails every PUBLISH still tracked: its client will never call it back (ended, or stopped for good). */
-  readonly failAll: (why: string) => void;
-  /** How many are tracked. */
-  readonly size: () => number;
-}
-
-/**
- * The PUBLISHes of one adapter still waiting for their client's callback, each ended exactly once: when the
- * client calls back, or when the adapter knows it never will.
- */
-export const unacknowledgedPublishes = (): UnacknowledgedPublishes => {
-  const open = new Set<(outcome: PublishOutcome) => void>();
-  return {
-    track: (done) => {
-      const settle = (outcome: PublishOutcome): void => {
-        if (open.delete(settle)) done(outcome);
-      };
-      open.add(settle);
-      return settle;
-    },
-    failAll: (why) => {
-      for (const settle of [...open]) settle({ kind: 'failed', error: new TransportError(`publish: ${why}`) });
-    },
-    size: () => open.size,
-  };
-};
-
 /** A port over a {@link SessionClient}, and what its adapter tells it of the connection. */
 export interface SessionPort {
   readonly port: MqttClientPort;
