@@ -76,8 +76,10 @@ const adapt = (connection: AwsCrtConnection): MqttClientPort => {
     refusal: (what) => (closed ? new TransportError(`${what}: ${closedReason}`) : undefined),
   });
 
+  // aws-crt gives an empty payload as a detached ArrayBuffer, which cannot be viewed; and anything thrown here
+  // would be thrown inside aws-crt's native callback, which aborts the process.
   connection.on('message', (topic, payload) => {
-    session.message(topic, new Uint8Array(payload));
+    session.message(topic, payload.byteLength === 0 ? new Uint8Array() : new Uint8Array(payload));
   });
   connection.on('interrupt', () => {
     interruptions += 1;

@@ -269,5 +269,16 @@ export const mqttPortContract = (name: string, make: () => Promise<MqttPortFixtu
       expect(b.kinds()).toEqual(['subscribed', 'message', 'message']);
       expect(b.payloads()).toEqual(['b1', 'b2']);
     });
+
+    // aws-crt hands a zero-length payload over as a detached ArrayBuffer: copying it threw inside aws-crt's
+    // native callback, which aborted the process (MQTT 3.1.1) instead of passing the message on.
+    it(`${name} - a message with an empty payload comes as zero bytes, and the next one after it`, async () => {
+      const sub = subscribe('contract/empty');
+      await sub.untilSubscribed();
+      await fixture.deliver('contract/empty', '');
+      await fixture.deliver('contract/empty', 'after');
+      await sub.untilReceived('contract/empty', 2);
+      expect(sub.payloads()).toEqual(['', 'after']);
+    });
   });
 };
