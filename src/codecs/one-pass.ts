@@ -58,21 +58,19 @@ export const onePass = <R extends t.Props, P extends t.Props>(codec: Struct<R, P
     let output = u;
     for (const { key, field, optional: mayBeAbsent, fast, absentDecodes } of fields) {
       const value = u[key];
-      if (value === undefined && mayBeAbsent && !absentDecodes) continue;
-      if (value === undefined && mayBeAbsent) {
-        // As t.partial: a failure on nothing is no error, and a value made of nothing is kept.
-        const made = field.validate(value, t.appendContext(c, key, field, value));
-        if (made._tag === 'Left' || made.right === undefined) continue;
-        if (output === u) output = { ...u };
-        output[key] = made.right;
-        continue;
-      }
+      const absent = value === undefined && mayBeAbsent;
+      if (absent && !absentDecodes) continue;
+      // (A codec that decodes to itself never makes a value of nothing: an absent one was skipped above.)
       if (fast) {
         if (field.is(value)) continue;
         return codec.validate(u, c);
       }
       const result = field.validate(value, t.appendContext(c, key, field, value));
-      if (result._tag === 'Left') return codec.validate(u, c);
+      // As t.partial: a failure on nothing is no error, and a value made of nothing is kept.
+      if (result._tag === 'Left') {
+        if (absent) continue;
+        return codec.validate(u, c);
+      }
       if (result.right === value) continue;
       if (output === u) output = { ...u };
       output[key] = result.right;
