@@ -27,6 +27,21 @@ const atLeastOnce: mqtt.QoS.AtLeastOnce = 1;
 // A SUBACK's return code for a refused filter (MQTT 3.1.1 §3.9.3); aws-crt gives it as the granted `qos`.
 const refusedQos = 128;
 
+/**
+ * Whether aws-crt failed a call with the error `name`: a CrtError carries it as `error_name`; a SUBSCRIBE or
+ * PUBLISH is rejected with a string that names it (`Failed to subscribe: libaws-c-mqtt: <name>, ...`).
+ */
+const isCrtError = (error: unknown, name: string): boolean => {
+  const named: unknown = typeof error === 'object' && error !== null && 'error_name' in error ? error.error_name : undefined;
+  return named === name || errorMessage(error).includes(name);
+};
+
+/**
+ * A received payload as bytes. aws-crt gives an empty one as a detached ArrayBuffer, which cannot be viewed; and
+ * anything thrown in its callback is thrown inside aws-crt's native code, which aborts the process.
+ */
+const bytesOf = (payload: ArrayBuffer): Uint8Array => (payload.byteLength === 0 ? new Uint8Array() : new Uint8Array(payload));
+
 const closedReason = 'the aws-crt connection was closed (disconnect()), and cannot be used again';
 
 const adapt = (connection: AwsCrtConnection): MqttClientPort => {
@@ -35,10 +50,21 @@ const adapt = (connection: AwsCrtConnection): MqttClientPort => {
   // Counts interruptions. On a new session aws-crt cancels what it had not completed, and the cancellation can
   // come before or after the resume: a call that failed after an interruption since it was made was lost.
   let interruptions = 0;
+  // A connect() of this connection failed: aws-crt has stopped emitting `message`, and messages come through the
+  // subscriptions' callbacks instead.
+  let anyPublishStopped = false;
+  // A call that failed after an interruption since it was made, or that aws-crt cancelled with a session (it
+  // does so, without an interruption, for the calls it held when a connect() failed), was lost, not refused.
+  const lostWith = (sentDuring: number, error: unknown): boolean =>
+    !closed && (interruptions !== sentDuring || isCrtError(error, 'AWS_ERROR_MQTT_CANCELLED_FOR_CLEAN_SESSION'));
   const session = sessionPort({
     subscribe: (filter, done) => {
       const sentDuring = interruptions;
-      connection.subscribe(filter, atLeastOnce).then(
+      // The subscription's own callback carries its messages only once `message` has stopped (see below): while it
+      // works aws-crt calls both, and only `message` matches a filter's parent level (`a/#` for `a`).
+      connection.subscribe(filter, atLeastOnce, (topic, payload) => {
+        if (anyPublishStopped) session.messageOn(filter, topic, bytesOf(payload));
+      }).then(
         (suback) => {
           // Typed as a QoS, but a refusal reads 128 here.
           const granted: number = suback.qos;
@@ -47,7 +73,7 @@ const adapt = (connection: AwsCrtConnection): MqttClientPort => {
           else done({ kind: 'granted' });
         },
         (error: unknown) => {
-          if (interruptions !== sentDuring && !closed) done({ kind: 'lost' });
+          if (lostWith(sentDuring, error)) done({ kind: 'lost' });
           else done({ kind: 'refused', error: new TransportError(`subscribe ${filter}: ${errorMessage(error)}`, { cause: error }) });
         },
       );
@@ -68,7 +94,7 @@ const adapt = (connection: AwsCrtConnection): MqttClientPort => {
         },
         (error: unknown) => {
           // Cancelled with a session that did not survive: the transport sends it again, or fails it, by operation.
-          if (interruptions !== sentDuring && !closed) done({ kind: 'lost' });
+          if (lostWith(sentDuring, error)) done({ kind: 'lost' });
           else done({ kind: 'failed', error: new TransportError(`publish ${topic}: ${errorMessage(error)}`, { cause: error }) });
         },
       );
@@ -76,10 +102,16 @@ const adapt = (connection: AwsCrtConnection): MqttClientPort => {
     refusal: (what) => (closed ? new TransportError(`${what}: ${closedReason}`) : undefined),
   });
 
-  // aws-crt gives an empty payload as a detached ArrayBuffer, which cannot be viewed; and anything thrown here
-  // would be thrown inside aws-crt's native callback, which aborts the process.
   connection.on('message', (topic, payload) => {
-    session.message(topic, payload.byteLength === 0 ? new Uint8Array() : new Uint8Array(payload));
+    if (!anyPublishStopped) session.message(topic, bytesOf(payload));
+  });
+  // A connect() that failed: aws-crt does not retry it, and cancels what it held (see `lostWith`); the filters
+  // lapse until the app's next connect() succeeds. From then on aws-crt no longer emits `message` for the
+  // connection (aws-crt 1.33.1; per-subscription callbacks still come).
+  connection.on('connection_failure', () => {
+    anyPublishStopped = true;
+    interruptions += 1;
+    session.dropped();
   });
   connection.on('interrupt', () => {
     interruptions += 1;

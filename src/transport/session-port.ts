@@ -30,8 +30,13 @@ export interface SessionClient {
 /** A port over a {@link SessionClient}, and what its adapter tells it of the connection. */
 export interface SessionPort {
   readonly port: MqttClientPort;
-  /** A PUBLISH arrived. */
+  /** A PUBLISH arrived: for every filter held that matches `topic`. */
   readonly message: (topic: string, payload: Uint8Array) => void;
+  /**
+   * A PUBLISH arrived through the subscription of `filter` (a client that calls back per subscription, once per
+   * matching one): for that filter only.
+   */
+  readonly messageOn: (filter: string, topic: string, payload: Uint8Array) => void;
   /**
    * The connection dropped: filters lapse until granted again. With `forGood` (why nothing will open it again),
    * every subscription fails instead, with that reason.
@@ -185,6 +190,11 @@ export const sessionPort = (client: SessionClient): SessionPort => {
     });
   };
 
+  const deliver = (entry: Held, topic: string, payload: Uint8Array): void => {
+    if (entry.told.size === 0 || !entry.matches(topic)) return;
+    for (const subscriber of [...entry.told]) subscriber.next({ kind: 'message', message: { topic, payload } });
+  };
+
   // `connection$` is told after the filters: a filter has lapsed by the time a transport hears `down`.
   const states = new Subject<ConnectionState>();
 
@@ -240,10 +250,11 @@ export const sessionPort = (client: SessionClient): SessionPort => {
   return {
     port,
     message: (topic, payload) => {
-      for (const entry of held.values()) {
-        if (entry.told.size === 0 || !entry.matches(topic)) continue;
-        for (const subscriber of [...entry.told]) subscriber.next({ kind: 'message', message: { topic, payload } });
-      }
+      for (const entry of held.values()) deliver(entry, topic, payload);
+    },
+    messageOn: (filter, topic, payload) => {
+      const entry = held.get(filter);
+      if (entry !== undefined) deliver(entry, topic, payload);
     },
     dropped: (forGood) => {
       generation += 1;

@@ -89,6 +89,44 @@ describeCrt('fromAwsCrtConnection on aedes (beyond the contract)', () => {
     broker = undefined;
   });
 
+  // aws-crt does not retry a first connect() that failed, and cancels the calls it held then (at the failure, or
+  // at the app's next connect()) with AWS_ERROR_MQTT_CANCELLED_FOR_CLEAN_SESSION, without an interrupt: the port
+  // took that for a refusal and failed its subscriptions for good, though the app's next connect() succeeds.
+  it.each(['before', 'after'])('fromAwsCrtConnection - a subscription opened %s a refused first connect() is subscribed at the next one', async (when) => {
+    if (loaded === undefined) throw new Error('aws-crt does not load');
+    let attempts = 0;
+    broker = await startAuthBroker({
+      aedes: {
+        authenticate: (_client, _username, _password, callback) => {
+          attempts += 1;
+          callback(null, attempts > 1);
+        },
+      },
+    });
+    const refusedFirst = new loaded.mqtt.MqttClient().new_connection({
+      client_id: 'crt-refused-first',
+      host_name: '127.0.0.1',
+      port: broker.port,
+      clean_session: true,
+      keep_alive: 30,
+      socket_options: new loaded.io.SocketOptions(loaded.io.SocketType.STREAM, loaded.io.SocketDomain.IPV4, 3000),
+    });
+    refusedFirst.on('error', () => undefined);
+    connection = refusedFirst;
+    const port = fromAwsCrtConnection(refusedFirst);
+    const early = when === 'before' ? subscribe(port, 'crt/after-refusal') : undefined;
+    const firstAttempt = refusedFirst.connect();
+    await expect(firstAttempt).rejects.toBeDefined();
+    const sub = early ?? subscribe(port, 'crt/after-refusal');
+    await refusedFirst.connect();
+    await sub.untilSubscribed();
+    sender = await mqtt.connectAsync(broker.url, { clientId: 'crt-sender' });
+    await sender.publishAsync('crt/after-refusal', 'delivered', { qos: 1 });
+    await sub.untilReceived('crt/after-refusal');
+    expect(sub.error()).toBeUndefined();
+    expect(sub.payloads()).toEqual(['delivered']);
+  });
+
   it('fromAwsCrtConnection - the same port for the same connection', async () => {
     const { port } = await start();
     expect(connection === undefined ? undefined : fromAwsCrtConnection(connection)).toBe(port);
