@@ -4,7 +4,7 @@
  *
  *   npx tsx --no-warnings bench/ab.ts [--rounds N] [--seq N] [--flight N] <build-dir>...   (default: dist)
  *
- * `<build-dir>:nostacks` runs that build with `callerStacks: false`.
+ * `<build-dir>:stacks` runs that build with `callerStacks: true`, `<build-dir>:nostacks` with `callerStacks: false`.
  *
  * Each round runs N sequential requests of every client, one of each in turn (`alternating`), then, per
  * client in rotating order, N with 64 in flight. The report gives, per build, the median over rounds of its
@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import { benchJobId } from './lib/config';
-import { alternating, inFlight, intFlag, log, oursClient, rawClient, root, sequential, startServer, type BenchClient } from './lib/harness';
+import { alternating, buildSpec, inFlight, intFlag, log, oursClient, rawClient, root, sequential, startServer, type BenchClient } from './lib/harness';
 import { median, ms, ratio, summarize, table } from './lib/stats';
 
 const main = async (): Promise<void> => {
@@ -23,8 +23,7 @@ const main = async (): Promise<void> => {
   const flags = new Set(['--rounds', '--seq', '--flight']);
   const args = process.argv.slice(2);
   const builds = args.filter((arg, i) => !flags.has(arg) && !flags.has(args[i - 1] ?? ''));
-  // `dir:nostacks` runs the build at `dir` with `callerStacks: false`.
-  const specs = (builds.length === 0 ? ['dist'] : builds).map((b) => ({ label: b, dir: path.resolve(root, b.replace(/:nostacks$/, '')), callerStacks: b.endsWith(':nostacks') ? false : undefined }));
+  const specs = (builds.length === 0 ? ['dist'] : builds).map(buildSpec);
   const entries = specs.map((spec) => spec.dir);
   const names = ['raw', ...entries.map((_, i) => `ours-${i}`)];
   const server = await startServer(names.map((name) => `ab-${name}`));

@@ -8,7 +8,7 @@
  *   BENCH_DIST=<dir> node --import tsx bench/overhead.ts ...       (another CommonJS build)
  *   node --import tsx bench/overhead.ts seq|flight <count> <build-dir> <build-dir>...
  *
- * `<build-dir>:nostacks` runs that build with `callerStacks: false`.
+ * `<build-dir>:stacks` runs that build with `callerStacks: true`, `<build-dir>:nostacks` with `callerStacks: false`.
  *
  * With build directories, every build runs in this one process, each on its own port, in alternating
  * blocks of 2000 requests (`count` requests per build in all); the report gives each build's median CPU
@@ -16,11 +16,10 @@
  * runs on a shared machine do not (their spread is ±30 %).
  */
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { Observable, firstValueFrom, type Subscriber } from 'rxjs';
 import type * as Library from '../src/index';
 import { benchJobDocument, benchJobId } from './lib/config';
-import { inFlight, oursEntry, root, sequential } from './lib/harness';
+import { buildSpec, inFlight, oursEntry, sequential } from './lib/harness';
 import { median } from './lib/stats';
 
 type Port = Library.MqttPort;
@@ -78,7 +77,7 @@ const main = async (): Promise<void> => {
     const elapsed = performance.now() - start;
     console.log(`${oursEntry} ${mode} ×${count}: ${((cpuMs / count) * 1000).toFixed(1)} µs CPU/request, ${((elapsed / count) * 1000).toFixed(1)} µs wall/request`);
   } else {
-    const describers = builds.map((build) => describer(path.resolve(root, build.replace(/:nostacks$/, '')), build.endsWith(':nostacks') ? false : undefined));
+    const describers = builds.map(buildSpec).map((spec) => describer(spec.dir, spec.callerStacks));
     for (const describe of describers) await run(describe, 3000);
     const block = 2000;
     const perBlock = describers.map((): number[] => []);

@@ -134,19 +134,23 @@ export class DecodeError extends JobsError {
 }
 
 /**
- * No correlated reply arrived within `timeoutMs`. Its stack shows the caller: the frames of the call that
- * made the request (e.g. `jobs.describeJobExecution(...)`), taken when it was made.
+ * No correlated reply arrived within `timeoutMs`. The message names the operation, the job (when the request
+ * has one) and the clientToken. Its stack shows the timer, or, with `createJobsClient({ callerStacks: true })`,
+ * the frames of the call that made the request (e.g. `jobs.describeJobExecution(...)`).
  */
 export class RequestTimeoutError extends JobsError {
   override readonly name: 'RequestTimeoutError';
   readonly clientToken: string;
   readonly timeoutMs: number;
+  /** The job id (or `$next`) of the request, for the operations that name one. */
+  readonly jobId: string | undefined;
 
-  constructor(operation: OperationName, clientToken: string, timeoutMs: number) {
-    super(`${operation} timed out after ${timeoutMs} ms (clientToken ${clientToken})`, { operation });
+  constructor(operation: OperationName, clientToken: string, timeoutMs: number, jobId?: string) {
+    super(`${operation}${jobId === undefined ? '' : ` of ${jobId}`} timed out after ${timeoutMs} ms (clientToken ${clientToken})`, { operation });
     this.name = 'RequestTimeoutError';
     this.clientToken = clientToken;
     this.timeoutMs = timeoutMs;
+    this.jobId = jobId;
   }
 }
 

@@ -39,16 +39,20 @@ describe('review fixes', () => {
     }
   });
 
-  it('client - callerStacks reaches the request pipeline: false takes no frames, the default does', async () => {
+  it('client - callerStacks reaches the request pipeline: the default and false take no frames, true does', async () => {
     const capture = jest.spyOn(Error, 'captureStackTrace');
     try {
       const transport = mqttTransport(createFakeMqttPort(), { lingerMs: 0 });
+      const byDefault = createJobsClient({ thingName: 'thing-A', transport, timeoutMs: 1 });
+      await expect(firstValueFrom(byDefault.describeJobExecution({ jobId: 'job-1' }))).rejects.toBeInstanceOf(RequestTimeoutError);
       const quiet = createJobsClient({ thingName: 'thing-A', transport, timeoutMs: 1, callerStacks: false });
       await expect(firstValueFrom(quiet.describeJobExecution({ jobId: 'job-1' }))).rejects.toBeInstanceOf(RequestTimeoutError);
       expect(capture).not.toHaveBeenCalled();
-      const traced = createJobsClient({ thingName: 'thing-A', transport, timeoutMs: 1 });
-      await expect(firstValueFrom(traced.describeJobExecution({ jobId: 'job-1' }))).rejects.toBeInstanceOf(RequestTimeoutError);
+      const traced = createJobsClient({ thingName: 'thing-A', transport, timeoutMs: 1, callerStacks: true });
+      const callingCode = (): Promise<unknown> => firstValueFrom(traced.describeJobExecution({ jobId: 'job-1' }));
+      const error = await callingCode().catch((e: unknown) => e);
       expect(capture).toHaveBeenCalled();
+      expect(error instanceof RequestTimeoutError ? error.stack : '').toContain('callingCode');
     } finally {
       capture.mockRestore();
     }

@@ -17,7 +17,7 @@ export const benchJobDocument = { operation: 'install', url: 'https://example.co
 export const things = {
   raw: 'bench-raw',
   ours: 'bench-ours',
-  oursFast: 'bench-ours-fast',
+  oursStacks: 'bench-ours-stacks',
   sdk: 'bench-sdk',
   coldRaw: 'cold-raw',
   coldOurs: 'cold-ours',

@@ -23,6 +23,19 @@ export const oursEntry = path.resolve(root, process.env.BENCH_DIST ?? 'dist');
 
 // ------------------------------------------------------------------------------------ small utilities
 
+/** A build to compare: `<dir>`, `<dir>:stacks` (`callerStacks: true`) or `<dir>:nostacks` (`callerStacks: false`). */
+export interface BuildSpec {
+  readonly label: string;
+  readonly dir: string;
+  readonly callerStacks: boolean | undefined;
+}
+
+/** Reads a build argument of bench/ab.ts or bench/overhead.ts. */
+export const buildSpec = (arg: string): BuildSpec => {
+  const [, dir = arg, suffix] = /^(.*?)(?::(stacks|nostacks))?$/u.exec(arg) ?? [];
+  return { label: arg, dir: path.resolve(root, dir), callerStacks: suffix === undefined ? undefined : suffix === 'stacks' };
+};
+
 export const log = (text: string): void => {
   process.stderr.write(`${text}\n`);
 };

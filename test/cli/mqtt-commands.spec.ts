@@ -154,7 +154,7 @@ describe('iot-jobs device commands over MQTT', () => {
     const broker = await startBroker();
     try {
       const silent = await runCli(['describe', '$next', '--endpoint', broker.url, '--thing', 'thing-A', '--timeout', '300']);
-      expect(silent).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(/^iot-jobs: RequestTimeoutError: describeJobExecution timed out after 300 ms .*\n$/) });
+      expect(silent).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(/^iot-jobs: RequestTimeoutError: describeJobExecution of \$next timed out after 300 ms .*\n$/) });
     } finally {
       await broker.close();
     }

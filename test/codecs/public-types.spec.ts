@@ -170,6 +170,7 @@ describe('public types', () => {
     expectTypeOf<RejectedError['name']>().toEqualTypeOf<'RejectedError'>();
     expectTypeOf<DecodeError['name']>().toEqualTypeOf<'DecodeError'>();
     expectTypeOf<RequestTimeoutError['name']>().toEqualTypeOf<'RequestTimeoutError'>();
+    expectTypeOf<RequestTimeoutError['jobId']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<TransportError['name']>().toEqualTypeOf<'TransportError'>();
     expectTypeOf<InvalidRequestError['issues']>().toEqualTypeOf<readonly string[]>();
     expectTypeOf(isJobsError).guards.toEqualTypeOf<JobsError>();

@@ -89,27 +89,39 @@ describe('request pipeline', () => {
       expectObservable(describe({ jobId: 'job-1' })).toBe(
         '1000ms #',
         undefined,
-        new RequestTimeoutError('describeJobExecution', 'tok-1', 1000),
+        new RequestTimeoutError('describeJobExecution', 'tok-1', 1000, 'job-1'),
       );
     });
   });
 
-  it('request - a RequestTimeoutError shows the frames of the call that made the request', async () => {
-    const limitBefore = Error.stackTraceLimit;
+  it('request - a RequestTimeoutError names the job of the request, and none for an operation without one', async () => {
     const { describe } = setup(1);
+    const error = await firstValueFrom(describe({ jobId: 'job-7' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    expect(error instanceof RequestTimeoutError ? [error.message, error.jobId] : []).toEqual([
+      'describeJobExecution of job-7 timed out after 1 ms (clientToken tok-1)',
+      'job-7',
+    ]);
+    const pending = new RequestTimeoutError('getPendingJobExecutions', 'tok-2', 5);
+    expect([pending.message, pending.jobId]).toEqual(['getPendingJobExecutions timed out after 5 ms (clientToken tok-2)', undefined]);
+  });
+
+  it('request - with callerStacks: true a RequestTimeoutError shows the frames of the call that made the request', async () => {
+    const limitBefore = Error.stackTraceLimit;
+    const { describe } = setup(1, true);
     const describeFromDeviceCode = (): Promise<unknown> => firstValueFrom(describe({ jobId: 'job-1' }));
     const error = await describeFromDeviceCode().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestTimeoutError);
     const lines = error instanceof Error ? (error.stack ?? '').split('\n') : [];
-    expect(lines[0]).toBe('RequestTimeoutError: describeJobExecution timed out after 1 ms (clientToken tok-1)');
+    expect(lines[0]).toBe('RequestTimeoutError: describeJobExecution of job-1 timed out after 1 ms (clientToken tok-1)');
     expect(lines[1]).toContain('describeFromDeviceCode');
     // Only a few frames are walked on each request, and the process's own limit is left as it was.
     expect(lines.length).toBeLessThanOrEqual(5);
     expect(Error.stackTraceLimit).toBe(limitBefore);
   });
 
-  it("request - retry() sends again with a fresh token, and the last timeout still shows the caller's frames", async () => {
-    const { transport, describe } = setup(1);
+  it("request - retry() sends again with a fresh token, and with callerStacks: true the last timeout still shows the caller's frames", async () => {
+    const { transport, describe } = setup(1, true);
     const capture = jest.spyOn(Error, 'captureStackTrace');
     try {
       const describeWithRetries = (): Promise<unknown> => firstValueFrom(describe({ jobId: 'job-1' }).pipe(retry(2)));
@@ -119,17 +131,20 @@ describe('request pipeline', () => {
       // One walk, at the call, for the three requests: the resubscriptions come from RxJS's error path.
       expect(capture).toHaveBeenCalledTimes(1);
       const lines = error instanceof Error ? (error.stack ?? '').split('\n') : [];
-      expect(lines[0]).toBe('RequestTimeoutError: describeJobExecution timed out after 1 ms (clientToken tok-3)');
+      expect(lines[0]).toBe('RequestTimeoutError: describeJobExecution of job-1 timed out after 1 ms (clientToken tok-3)');
       expect(lines[1]).toContain('describeWithRetries');
     } finally {
       capture.mockRestore();
     }
   });
 
-  it('request - with callerStacks: false no frames are taken at the call: the timeout shows the timer, not the caller', async () => {
+  it.each([
+    ['by default', undefined],
+    ['with callerStacks: false', false],
+  ])('request - %s no frames are taken at the call: the timeout shows the timer, not the caller', async (_, callerStacks) => {
     const capture = jest.spyOn(Error, 'captureStackTrace');
     try {
-      const { describe } = setup(1, false);
+      const { describe } = setup(1, callerStacks);
       const describeFromDeviceCode = (): Promise<unknown> => firstValueFrom(describe({ jobId: 'job-1' }));
       const pending = describeFromDeviceCode().catch((e: unknown) => e);
       expect(capture).not.toHaveBeenCalled();
@@ -145,12 +160,12 @@ describe('request pipeline', () => {
     const original = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit');
     try {
       Object.defineProperty(Error, 'stackTraceLimit', { value: 2, writable: false, configurable: true });
-      const { describe } = setup(1);
+      const { describe } = setup(1, true);
       const error = await firstValueFrom(describe({ jobId: 'job-1' })).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RequestTimeoutError);
       expect(Error.stackTraceLimit).toBe(2);
       Object.defineProperty(Error, 'stackTraceLimit', { value: 0, writable: true, configurable: true });
-      const second = await firstValueFrom(setup(1).describe({ jobId: 'job-1' })).catch((e: unknown) => e);
+      const second = await firstValueFrom(setup(1, true).describe({ jobId: 'job-1' })).catch((e: unknown) => e);
       expect(second).toBeInstanceOf(RequestTimeoutError);
       expect(Error.stackTraceLimit).toBe(0);
     } finally {
