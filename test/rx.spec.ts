@@ -1,13 +1,23 @@
 import * as rxjs from 'rxjs';
 import * as rx from '../src/rx';
+import * as rxExtra from '../src/rx-extra';
+import * as rxCli from '../src/cli/rx';
 
 describe('rx', () => {
-  it('rx - every export is the very object the rxjs index exports (one RxJS shared with the app)', () => {
-    const names = Object.keys(rx);
-    expect(names.length).toBeGreaterThan(20);
+  it.each([
+    ['src/rx.ts', rx, 15],
+    ['src/rx-extra.ts', rxExtra, 30],
+    ['src/cli/rx.ts', rxCli, 35],
+  ])('rx - every export of %s is the very object the rxjs index exports (one RxJS shared with the app)', (_, module: object, atLeast) => {
+    const names = Object.keys(module);
+    expect(names.length).toBeGreaterThan(atLeast);
     for (const name of names) {
-      expect([name, Reflect.get(rx, name)]).toEqual([name, Reflect.get(rxjs, name)]);
-      expect(Reflect.get(rx, name)).toBe(Reflect.get(rxjs, name));
+      expect([name, Reflect.get(module, name)]).toEqual([name, Reflect.get(rxjs, name)]);
+      expect(Reflect.get(module, name)).toBe(Reflect.get(rxjs, name));
     }
+  });
+
+  it('rx - src/rx-extra.ts exports all of src/rx.ts', () => {
+    for (const name of Object.keys(rx)) expect([name, Reflect.get(rxExtra, name)]).toEqual([name, Reflect.get(rx, name)]);
   });
 });

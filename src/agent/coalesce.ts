@@ -1,4 +1,4 @@
-import { type MonoTypeOperatorFunction, type SchedulerLike, type Subscription, Observable, asyncScheduler, timer } from '../rx';
+import { type MonoTypeOperatorFunction, type SchedulerLike, type Subscription, Observable, asyncScheduler, timer } from '../rx-extra';
 
 /**
  * Rate control for progress reports: {@link coalesceProgress} keeps status updates under a rate (so a

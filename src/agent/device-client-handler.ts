@@ -1,4 +1,4 @@
-import { type Observable, mergeMap } from '../rx';
+import { type Observable, mergeMap } from '../rx-extra';
 import { type DeviceClientPlan, isDeviceClientDocument, parseDeviceClientDocument } from './device-client/document';
 import { identifyStepProcess, killLeftover } from './device-client/leftover';
 import { type PlanEvent, type PlanOptions, checkPlan, runPlan } from './device-client/plan';

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { report } from '../codecs/decode';
 import type { JobId } from '../codecs/primitives';
-import type { Observable } from '../rx';
+import type { Observable } from '../rx-extra';
 
 /**
  * The contract between the runner ({@link runJobs}) and the code that does a job: a handler claims job

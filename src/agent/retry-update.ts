@@ -12,7 +12,7 @@ import {
   throwError,
   throwIfEmpty,
   timer,
-} from '../rx';
+} from '../rx-extra';
 
 /**
  * Delivery of one status update (UpdateJobExecution) through throttling, timeouts and disconnects:

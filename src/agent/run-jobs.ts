@@ -1,6 +1,6 @@
 import type { JobsClient } from '../client';
 import { InvalidRequestError } from '../errors';
-import { type Observable, type SchedulerLike, EMPTY, asyncScheduler, concat, defer, filter, map, merge, mergeMap, of, share, timer } from '../rx';
+import { type Observable, type SchedulerLike, EMPTY, asyncScheduler, concat, defer, filter, map, merge, mergeMap, of, share, timer } from '../rx-extra';
 import type { RunnerEvent } from './events';
 import type { JobHandler } from './handler';
 import { type Journal, JournalError, memoryJournal, openJournal } from './journal';

@@ -3,7 +3,7 @@
  * The RxJS of the CLI: the library's per-module imports (../rx.ts), plus the few the commands need that the
  * device path does not. Loading `rxjs` itself costs 50-75 ms on a small device, at every command.
  */
-export * from '../rx';
+export * from '../rx-extra';
 export { firstValueFrom } from 'rxjs/internal/firstValueFrom';
 export { lastValueFrom } from 'rxjs/internal/lastValueFrom';
 export { fromEvent } from 'rxjs/internal/observable/fromEvent';

@@ -1,6 +1,7 @@
 import * as https from 'node:https';
 import * as t from 'io-ts';
-import { type Observable, type SchedulerLike, type Subscription, asyncScheduler, catchError, defer, map, of, share, tap, throwError, timeout } from '../rx';
+import { type Observable, type SchedulerLike, type Subscription, asyncScheduler, catchError, defer, map, share, tap, throwError, timeout } from '../rx';
+import { just } from '../util/just';
 import { DecodeError, InvalidRequestError, TransportError } from '../errors';
 import { decodeParsed, parseJson } from '../codecs/decode';
 import { HttpErrorBody } from '../codecs/http';
@@ -34,7 +35,7 @@ const checkKeys = (credentials: Credentials, where: string): void => {
  */
 export const staticCredentials = (credentials: Credentials): (() => Observable<Credentials>) => {
   checkKeys(credentials, 'credentials.');
-  return () => of(credentials);
+  return () => just(credentials);
 };
 
 /**
@@ -224,7 +225,7 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
     map((entry) => entry.credentials),
     catchError((error: unknown) => {
       const still = usable();
-      return still === undefined ? throwError(() => error) : of(still.credentials);
+      return still === undefined ? throwError(() => error) : just(still.credentials);
     }),
   );
   // A refresh started while the held credentials are still good runs on its own: no request waits for it
@@ -242,6 +243,6 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
       if (scheduler.now() >= held.refreshAt && scheduler.now() >= retryAt && (background === undefined || background.closed)) {
         background = refreshed$.subscribe({ error: () => undefined });
       }
-      return of(held.credentials);
+      return just(held.credentials);
     });
 };

@@ -9,12 +9,12 @@ import {
   expand,
   map,
   mergeMap,
-  of,
   take,
   throwError,
   timeout,
   timer,
 } from '../rx';
+import { just } from '../util/just';
 import { decodeParsed, parseJson, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { GetPendingJobExecutionsResponse, describeJobExecutionResponse } from '../codecs/responses';
@@ -152,9 +152,9 @@ export const pollEvent = (event: EventName, options: PollOptions): Observable<Ev
       map((reply): Tick => classify(event, reply)),
       defaultIfEmpty<Tick, Tick>({ kind: 'failed', error: new TransportError('poll ended without a reply', { operation: event }) }),
       catchError((error: unknown): Observable<Tick> => {
-        if (error instanceof DecodeError) return of({ kind: 'undecodable', error });
-        if (error instanceof TransportError && error.httpStatus === 429) return of({ kind: 'throttled' });
-        return of({ kind: 'failed', error: error instanceof Error ? error : new TransportError(String(error), { operation: event }) });
+        if (error instanceof DecodeError) return just({ kind: 'undecodable', error });
+        if (error instanceof TransportError && error.httpStatus === 429) return just({ kind: 'throttled' });
+        return just({ kind: 'failed', error: error instanceof Error ? error : new TransportError(String(error), { operation: event }) });
       }),
     );
     const pauseAfter = (tick: Tick): number => {
@@ -180,14 +180,14 @@ export const pollEvent = (event: EventName, options: PollOptions): Observable<Ev
     return once$.pipe(
       expand((tick) => timer(pauseAfter(tick), scheduler).pipe(mergeMap(() => once$))),
       mergeMap((tick): Observable<EventMessage> => {
-        if (tick.kind === 'undecodable') return of({ payload: tick.error.payload, body: parseJson(tick.error.payload), undecodable: tick.error });
+        if (tick.kind === 'undecodable') return just({ payload: tick.error.payload, body: parseJson(tick.error.payload), undecodable: tick.error });
         if (tick.kind !== 'seen') return EMPTY;
         const { key } = tick.snapshot;
         const changed = last !== undefined && key !== last;
         last = key;
         if (!changed) return EMPTY;
         const payload = JSON.stringify(tick.snapshot.event(new Date(scheduler.now())));
-        return of({ payload, body: parseJson(payload) });
+        return just({ payload, body: parseJson(payload) });
       }),
     );
   });

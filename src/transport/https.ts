@@ -1,7 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, from, map, mergeMap, of, share, take, throwError, throwIfEmpty } from '../rx';
+import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, map, mergeMap, share, take, throwError, throwIfEmpty } from '../rx';
+import { just } from '../util/just';
 import { parseJson } from '../codecs/decode';
 import { HttpErrorBody } from '../codecs/http';
 import type { ThingName } from '../codecs/primitives';
@@ -292,11 +293,11 @@ export const httpsTransport = (options: HttpsTransportOptions): JobsTransport =>
       };
       const headers$ =
         credentials === undefined
-          ? of(base)
+          ? just(base)
           : defer(() => credentials()).pipe(
               take(1),
               throwIfEmpty(() => new TransportError('the credentials provider gave no credentials', { operation: call.operation })),
-              mergeMap((keys) => from(signRequest({ method, path, query, headers: base, ...(body === undefined ? {} : { body }) }, { credentials: keys, region, service: 'iot-jobs-data', now: scheduler.now() }))),
+              mergeMap((keys) => signRequest({ method, path, query, headers: base, ...(body === undefined ? {} : { body }) }, { credentials: keys, region, service: 'iot-jobs-data', now: scheduler.now() })),
               // After the signing too: credentials a provider made up (no secret, say) fail there, untyped.
               catchError((error: unknown) => throwError(() => credentialsFailure(error))),
               map((signed): Record<string, string> => ({ ...base, ...signed })),

@@ -2,7 +2,8 @@ import type { MqttClient } from 'mqtt';
 import { parseJson, show, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { InvalidRequestError, TransportError, type EventName, type OperationName } from '../errors';
-import { Observable, Subject, catchError, mergeMap, of, race, share, throwError, timer, type Subscriber } from '../rx';
+import { Observable, Subject, catchError, mergeMap, race, share, throwError, timer, type Subscriber } from '../rx';
+import { just } from '../util/just';
 import { fromMqttClient } from './mqtt-js-port';
 import { isMqttPort, type ConnectionState, type MqttMessage, type MqttPort, type SubscriptionEvent } from './mqtt-port';
 import { isTimerMs, maxTimerMs } from '../util/timer-limit';
@@ -113,7 +114,7 @@ export const mqttTransport = (client: MqttClient | MqttPort, options: MqttTransp
       for (const fail of [...inFlight.values()]) fail(ownError(error));
     },
   });
-  const linger = { resetOnRefCountZero: () => (ended ? of(undefined) : race(timer(lingerMs, lingerScheduler), end$)) };
+  const linger = { resetOnRefCountZero: () => (ended ? just(undefined) : race(timer(lingerMs, lingerScheduler), end$)) };
 
   const family = (operation: OperationName, thingName: ThingName): Family => {
     const byOperation = families.get(thingName) ?? {};

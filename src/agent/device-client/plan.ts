@@ -1,4 +1,4 @@
-import { type Observable, asyncScheduler, catchError, defer, from, map, mergeMap, of, tap, throwError } from '../../rx';
+import { type Observable, asyncScheduler, catchError, defer, from, map, mergeMap, of, tap, throwError } from '../../rx-extra';
 import type { DeviceClientPlan, DeviceClientStep } from './document';
 import { isPlainName } from './handlers';
 import { StepError, isStepError, notRun } from './step-error';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Observable, type SchedulerLike, type Subscription, timer } from '../../rx';
+import { Observable, type SchedulerLike, type Subscription, timer } from '../../rx-extra';
 import { createOutputTail } from './output-tail';
 import { type StepOutcome, notRun } from './step-error';
 

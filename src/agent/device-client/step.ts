@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, from, mergeMap, of, throwError } from '../../rx';
+import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, from, mergeMap, of, throwError } from '../../rx-extra';
 import type { DeviceClientStep } from './document';
 import { resolveHandler, type HandlerFolderOptions } from './handlers';
 import { type ProcessEvent, type StopCause, runProcessGroup } from './process-group';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type MonoTypeOperatorFunction, type Observable, EMPTY, NEVER, catchError, concat, defer, map, mergeMap, of, race, take, timer } from '../../rx';
+import { type MonoTypeOperatorFunction, type Observable, EMPTY, NEVER, catchError, concat, defer, map, mergeMap, of, race, take, timer } from '../../rx-extra';
 import { type HandlerEvent, checkpoint, failed, progress, succeeded } from '../handler';
 import { type CommandResult, runArgv } from './commands';
 import { isCurrent, pointCurrentAt, readCurrent, releaseDir } from './install';

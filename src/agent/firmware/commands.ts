@@ -1,4 +1,4 @@
-import { type Observable, type SchedulerLike, filter, map } from '../../rx';
+import { type Observable, type SchedulerLike, filter, map } from '../../rx-extra';
 import { type ProcessEvent, runProcessGroup } from '../device-client/process-group';
 
 /**

@@ -1,7 +1,7 @@
 import { closeSync, createWriteStream, fsyncSync, openSync, rmSync, statSync } from 'node:fs';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Transform, pipeline } from 'node:stream';
-import { type Observable, type SchedulerLike, type Subscription, Observable as Stream, retry, throwError, timer } from '../../rx';
+import { type Observable, type SchedulerLike, type Subscription, Observable as Stream, retry, throwError, timer } from '../../rx-extra';
 import { redactUrl } from './document';
 import { type CaOption, contentRange, count, get, unsatisfiedTotal } from './http-get';
 import type { UrlPolicy } from './url-policy';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { report } from '../../codecs/decode';
-import { type Observable, EMPTY, catchError, concat, defer, filter, map, mergeMap, of, throwError } from '../../rx';
+import { type Observable, EMPTY, catchError, concat, defer, filter, map, mergeMap, of, throwError } from '../../rx-extra';
 import { type HandlerEvent, type JobHandler, checkpoint, failed, progress, succeeded } from '../handler';
 import { activate, finishRollback, rollback, verifyRelease } from './activate';
 import { FirmwareUpdateDocument, firmwareUpdateOperation, redactUrl, releaseFileName } from './document';

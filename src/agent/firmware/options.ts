@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../../errors';
-import { type SchedulerLike, asyncScheduler } from '../../rx';
+import { type SchedulerLike, asyncScheduler } from '../../rx-extra';
 import type { CaOption } from './http-get';
 import { type InstallLayout, installLayout } from './install';
 import { type UrlPolicy, checkPrefixes, urlPolicy } from './url-policy';

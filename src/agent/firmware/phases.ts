@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { type Observable, EMPTY, concat, defer, tap } from '../../rx';
+import { type Observable, EMPTY, concat, defer, tap } from '../../rx-extra';
 import type { HandlerDetails, HandlerEvent } from '../handler';
 import type { FirmwareUpdateDocument } from './document';
 import type { ResolvedOptions } from './options';

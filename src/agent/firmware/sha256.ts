@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Observable } from '../../rx';
+import { Observable } from '../../rx-extra';
 
 /**
  * The SHA-256 of a file, streamed (an image never has to fit in memory): emits the lowercase hex digest

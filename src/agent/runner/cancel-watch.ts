@@ -1,6 +1,6 @@
 import type { JobExecutionsChangedEvent, NextJobExecutionChangedEvent } from '../../codecs/events';
 import type { JobExecutionStatus } from '../../codecs/job-execution';
-import { type Observable, catchError, exhaustMap, filter, map, merge, of } from '../../rx';
+import { type Observable, catchError, exhaustMap, filter, map, merge, of } from '../../rx-extra';
 import type { ExecutionRef } from '../events';
 import type { RunnerContext } from './context';
 import { readExecution } from './deliver';

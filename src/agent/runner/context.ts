@@ -1,5 +1,5 @@
 import type { JobsClient } from '../../client';
-import type { SchedulerLike } from '../../rx';
+import type { SchedulerLike } from '../../rx-extra';
 import type { Journal } from '../journal';
 import type { StatusDetailsEncoder } from '../status-details';
 import type { DeliveryContext } from './deliver';

@@ -2,7 +2,7 @@ import type { JobsClient } from '../../client';
 import { type DeviceStatus, JobExecutionStatus, isTerminalStatus } from '../../codecs/job-execution';
 import type { StatusDetails } from '../../codecs/primitives';
 import { DecodeError, type JobsError, RejectedError } from '../../errors';
-import { type Observable, catchError, defer, mergeMap, of, throwError } from '../../rx';
+import { type Observable, catchError, defer, mergeMap, of, throwError } from '../../rx-extra';
 import { toJobsError } from './resilient';
 import { type RetryUpdateOptions, type UpdateOutcome, classifyUpdateError, retryUpdate } from '../retry-update';
 

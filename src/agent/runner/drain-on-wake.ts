@@ -1,4 +1,4 @@
-import { type OperatorFunction, type Subscription, Observable } from '../../rx';
+import { type OperatorFunction, type Subscription, Observable } from '../../rx-extra';
 
 /**
  * Runs `drain` on each wake-up of the source, one drain at a time, and never loses a wake-up: a value that

@@ -1,5 +1,5 @@
 import type { StatusDetails } from '../../codecs/primitives';
-import { type Observable, type Subscription, EMPTY, Observable as Stream, Subject, catchError, concat, defer, filter, isObservable, map, of, tap, timer } from '../../rx';
+import { type Observable, type Subscription, EMPTY, Observable as Stream, Subject, catchError, concat, defer, filter, isObservable, map, of, tap, timer } from '../../rx-extra';
 import { coalesceProgress, heartbeat } from '../coalesce';
 import type { ExecutionRef, RunnerEvent } from '../events';
 import type { HandlerDetails, HandlerEvent, JobHandler } from '../handler';

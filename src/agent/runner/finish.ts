@@ -1,5 +1,5 @@
 import { JobsError } from '../../errors';
-import { type Observable, catchError, concat, defer, map, mergeMap, of } from '../../rx';
+import { type Observable, catchError, concat, defer, map, mergeMap, of } from '../../rx-extra';
 import type { HandlerDetails } from '../handler';
 import type { OutboxEntry } from '../journal';
 import type { ExecutionRef, RunnerEvent } from '../events';

@@ -1,5 +1,5 @@
 import { JobsError } from '../../errors';
-import { type Observable, type SchedulerLike, catchError, concat, defer, map, mergeMap, of, timer } from '../../rx';
+import { type Observable, type SchedulerLike, catchError, concat, defer, map, mergeMap, of, timer } from '../../rx-extra';
 import { errorMessage } from '../../util/error-message';
 
 /** A value of the stream, or an error it survived. */

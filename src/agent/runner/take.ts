@@ -4,7 +4,7 @@ import type { JobExecution } from '../../codecs/job-execution';
 import { DeviceStatus } from '../../codecs/job-execution';
 import { EpochSeconds, JobId, Long, isJobId } from '../../codecs/primitives';
 import { DecodeError, JobsError } from '../../errors';
-import { type Observable, catchError, concat, defer, map, mergeMap, of } from '../../rx';
+import { type Observable, catchError, concat, defer, map, mergeMap, of } from '../../rx-extra';
 import type { ExecutionRef, RunnerEvent } from '../events';
 import type { JobHandler, Match } from '../handler';
 import { type CompletedExecution, type RunningExecution, sameSecond } from '../journal';

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as t from 'io-ts';
-import { type SchedulerLike, concat, map, of, take, timer } from '../../rx';
+import { type SchedulerLike, concat, map, of, take, timer } from '../../rx-extra';
 import { defineHandler, failed, progress, succeeded, type HandlerEvent, type JobHandler } from '../../agent/handler';
 
 /**
