@@ -15,7 +15,7 @@
  *   --flight N    requests per in-flight round (ours, raw), 64 in flight, 16 rounds    default 1500
  *   --sdk-seq N   sequential requests of IotJobsClientv2                               default 50
  *   --sdk-flight N  in-flight requests of IotJobsClientv2 (64 in flight)               default 640
- *   --cold N      fresh processes per client for the cold start                        default 15
+ *   --cold N      fresh processes per client for the cold start                        default 21
  *   --json FILE   where to write the raw figures as JSON (default .bench/results-<time>.json)
  *   --http-*      options of bench/https.ts (see there)
  */
@@ -43,7 +43,7 @@ const settings = {
   concurrency: 64,
   sdkSeq: flag('sdk-seq', 50),
   sdkFlight: flag('sdk-flight', 640),
-  cold: flag('cold', 15),
+  cold: flag('cold', 21),
   /** Slices of the alternated sequential samples whose ratios show the spread. */
   slices: 6,
   jsonFile: jsonIndex < 0 ? undefined : process.argv[jsonIndex + 1],
