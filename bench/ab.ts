@@ -5,6 +5,7 @@
  *   npx tsx --no-warnings bench/ab.ts [--rounds N] [--seq N] [--flight N] <build-dir>...   (default: dist)
  *
  * `<build-dir>:stacks` runs that build with `callerStacks: true`, `<build-dir>:nostacks` with `callerStacks: false`.
+ * A plain `<build-dir>` runs with that build's default: taking the frames before 48098b4 (stop 13), not since.
  *
  * Each round runs N sequential requests of every client, one of each in turn (`alternating`), then, per
  * client in rotating order, N with 64 in flight. The report gives, per build, the median over rounds of its

@@ -8,7 +8,8 @@
  *   BENCH_DIST=<dir> node --import tsx bench/overhead.ts ...       (another CommonJS build)
  *   node --import tsx bench/overhead.ts seq|flight <count> <build-dir> <build-dir>...
  *
- * `<build-dir>:stacks` runs that build with `callerStacks: true`, `<build-dir>:nostacks` with `callerStacks: false`.
+ * `<build-dir>:stacks` runs that build with `callerStacks: true`, `<build-dir>:nostacks` with `callerStacks: false`;
+ * a plain `<build-dir>` with its own default (frames taken before 48098b4, in stop 13; not since).
  *
  * With build directories, every build runs in this one process, each on its own port, in alternating
  * blocks of 2000 requests (`count` requests per build in all); the report gives each build's median CPU

@@ -55,7 +55,8 @@ export const withClient = async (
   const opts: Readonly<Record<string, unknown>> = command.opts();
   const settings = resolveConnection(connectionFlagsOf(opts), io);
   if (isVerbose(command)) io.stderr.write(`iot-jobs: connecting to ${settings.summary}\n`);
-  const opening = openJobsClient(settings, options);
+  // With --verbose a timeout's stack shows the command's call, not only a timer.
+  const opening = openJobsClient(settings, { callerStacks: isVerbose(command), ...options });
   // A long-running command (watch, run) stops on Ctrl-C or SIGTERM from the start, also while it connects:
   // it then exits 0 and closes the connection whenever the attempt ends, instead of dying by the signal.
   const opened = stoppable ? await untilStopped(opening, io) : await opening;

@@ -17,6 +17,8 @@ export interface OpenJobsClientOptions {
   readonly pollIntervalMs?: number;
   /** MQTT: how long `close()` waits for a clean DISCONNECT before dropping the socket. Default 2 000 ms. */
   readonly closeGraceMs?: number;
+  /** Take the caller's frames for a RequestTimeoutError (`createJobsClient`'s `callerStacks`). Default false. */
+  readonly callerStacks?: boolean;
 }
 
 /** An open client: use it, then `close()` it so the process can exit. */
@@ -58,7 +60,7 @@ const openMqtt = async (settings: ConnectionSettings, options: OpenJobsClientOpt
   // Options are checked here, after the connection is up: a bad one must still close it.
   try {
     const transport = mqttTransport(port, options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs });
-    return { client: createJobsClient({ thingName: settings.thingName, transport, timeoutMs: settings.timeoutMs }), reconnected$, close };
+    return { client: createJobsClient({ thingName: settings.thingName, transport, timeoutMs: settings.timeoutMs, callerStacks: options.callerStacks ?? false }), reconnected$, close };
   } catch (error) {
     await close();
     throw error;
@@ -76,7 +78,7 @@ const openHttps = (settings: ConnectionSettings, options: OpenJobsClientOptions)
   });
   const closed$ = new Subject<void>();
   return {
-    client: createJobsClient({ thingName: settings.thingName, transport, timeoutMs: settings.timeoutMs }),
+    client: createJobsClient({ thingName: settings.thingName, transport, timeoutMs: settings.timeoutMs, callerStacks: options.callerStacks ?? false }),
     // Idle keep-alive sockets are unref'd by Node's agent: nothing to end over HTTPS.
     reconnected$: new Subject<void>().pipe(takeUntil(closed$), ignoreElements()),
     close: () => {

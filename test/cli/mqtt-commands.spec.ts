@@ -155,6 +155,12 @@ describe('iot-jobs device commands over MQTT', () => {
     try {
       const silent = await runCli(['describe', '$next', '--endpoint', broker.url, '--thing', 'thing-A', '--timeout', '300']);
       expect(silent).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(/^iot-jobs: RequestTimeoutError: describeJobExecution of \$next timed out after 300 ms .*\n$/) });
+      // Found in review of stop 13: with the caller's frames off by default, --verbose printed only a timer's
+      // stack. The command asks for them: its stack shows the command that called describeJobExecution.
+      const verbose = await runCli(['describe', '$next', '--verbose', '--endpoint', broker.url, '--thing', 'thing-A', '--timeout', '300']);
+      expect(verbose.code).toBe(1);
+      expect(verbose.stderr).toMatch(/RequestTimeoutError: describeJobExecution of \$next timed out after 300 ms/);
+      expect(verbose.stderr).toMatch(/\n\s+at .*src[\\/]cli[\\/]describe\.ts/);
     } finally {
       await broker.close();
     }
