@@ -13,7 +13,7 @@ import {
   throwError,
   timeout,
   timer,
-} from '../rx';
+} from '../rx-https';
 import { just } from '../util/just';
 import { decodeParsed, parseJson, type Parsed } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';

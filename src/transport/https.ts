@@ -1,21 +1,19 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { type Observable, type SchedulerLike, asyncScheduler, catchError, defer, map, mergeMap, share, take, throwError, throwIfEmpty } from '../rx';
-import { just } from '../util/just';
-import { parseJson } from '../codecs/decode';
-import { HttpErrorBody } from '../codecs/http';
+import type * as https from 'node:https';
+import type { Observable, SchedulerLike } from '../rx';
 import type { ThingName } from '../codecs/primitives';
-import { InvalidRequestError, TransportError, isJobsError, type EventName, type OperationName } from '../errors';
+import { InvalidRequestError, type EventName, type OperationName } from '../errors';
 import { operations } from '../operations';
-import { randomToken } from '../streams/request';
 import { staticCredentials } from './credentials';
-import { headerValue, sendHttp, type HttpResponse } from './http-request';
-import { pollEvent } from './https-poll';
-import { signRequest, type Credentials, type CredentialsProvider } from './sigv4';
-import type { Call, EventMessage, JobsTransport, Reply } from './transport';
+import type { Credentials, CredentialsProvider } from './sigv4';
+import type { Call, EventMessage, JobsTransport } from './transport';
 import { isLoopbackHost } from '../util/loopback';
+import { afterward, later } from '../util/later';
 import { isTimerMs, maxTimerMs } from '../util/timer-limit';
+
+/**
+ * The HTTPS transport's options, routes and the transport itself, whose code (src/transport/https-client.ts)
+ * loads when one is made.
+ */
 
 /** Device certificate and trust for the HTTPS transport. */
 export interface HttpsTlsOptions {
@@ -62,17 +60,6 @@ export interface HttpsTransportOptions {
   /** Clock (signing dates) and timers (polling). Default: the async scheduler (wall clock). */
   readonly scheduler?: SchedulerLike;
 }
-
-/** The exceptions of the iot-jobs-data API (../shared/spec/jobs-api.md §3.3) and the MQTT codes they mean. */
-const rejectionCodes: Readonly<Record<string, string>> = {
-  ResourceNotFoundException: 'ResourceNotFound',
-  InvalidRequestException: 'InvalidRequest',
-  InvalidStateTransitionException: 'InvalidStateTransition',
-  TerminalStateException: 'TerminalStateReached',
-  ThrottlingException: 'RequestThrottled',
-  ServiceUnavailableException: 'InternalError',
-  CertificateValidationException: 'CertificateValidationException',
-};
 
 /** Percent-encodes one path label as the AWS SDK does: encodeURIComponent, plus `!'()*`. */
 export const encodePathSegment = (label: string): string =>
@@ -124,61 +111,6 @@ export const exceptionNameOf = (raw: string): string => {
   return (at < 0 ? first : first.slice(at + 1)).trim();
 };
 
-const executionStateOf = (value: unknown): unknown =>
-  typeof value === 'object' && value !== null && 'executionState' in value ? value.executionState : undefined;
-
-/**
- * `text` with the request's secrets (its session token and signature, exactly) and anything shaped like them
- * replaced by `(redacted)`.
- */
-const redact = (text: string, secrets: readonly string[]): string =>
-  secrets
-    .filter((secret) => secret.length >= 8)
-    .reduce((out, secret) => out.split(secret).join('(redacted)'), text)
-    .replace(/(x-amz-security-token\s*[:=]\s*)[^\s&'"\\,]+/giu, '$1(redacted)')
-    .replace(/(signature\s*=\s*)[0-9a-f]{16,}/giu, '$1(redacted)');
-
-/**
- * Turns a response into the call's reply: 2xx accepted (unless it names an exception); a Jobs exception
- * rejected, with the body normalised to the MQTT ErrorResponse (`code` mapped, `message`, `clientToken`,
- * `executionState` when sent) and `httpStatus` and `exceptionName` set. Errors: throws TransportError for anything else (a 403 from
- * signing, an unknown exception, a non-2xx reply that names no exception).
- */
-export const toReply = (call: Call, response: HttpResponse, secrets: readonly string[] = []): Reply => {
-  const { status, text } = response;
-  const common = { payload: text, clientToken: call.clientToken, httpStatus: status };
-  const parsed = parseJson(text);
-  const fields = parsed.ok && HttpErrorBody.is(parsed.value) ? parsed.value : {};
-  const errorType = headerValue(response.headers, 'x-amzn-errortype');
-  // A 2xx that names an exception (header or `__type`, which no Jobs reply has) is an error, not an empty reply
-  // (the reply codecs would read it as "nothing pending", "no execution" or an applied update).
-  if (status >= 200 && status < 300 && errorType === undefined && fields.__type === undefined) return { outcome: 'accepted', body: parsed, ...common };
-  const raw = errorType ?? fields.code ?? fields.__type;
-  const name = raw === undefined ? undefined : exceptionNameOf(raw);
-  const message = fields.message ?? fields.Message;
-  const code = name !== undefined && status >= 400 && Object.hasOwn(rejectionCodes, name) ? rejectionCodes[name] : undefined;
-  if (name === undefined || code === undefined) {
-    // AWS's InvalidSignatureException quotes the canonical request, session token included, and
-    // IncompleteSignatureException the Authorization header: what was sent is never passed on.
-    // Redacted before it is cut: a token cut in two would no longer be found.
-    const detail = message === undefined ? redact(text, secrets).slice(0, 200) : redact(message, secrets);
-    throw new TransportError(`${call.operation}: HTTP ${status}${name === undefined ? '' : ` ${name}`}${detail === '' ? '' : `: ${detail}`}`, {
-      operation: call.operation,
-      httpStatus: status,
-    });
-  }
-  const executionState = parsed.ok ? executionStateOf(parsed.value) : undefined;
-  const value = { code, message: message ?? '', clientToken: call.clientToken, ...(executionState === undefined ? {} : { executionState }) };
-  return { outcome: 'rejected', body: { ok: true, value }, exceptionName: name, ...common };
-};
-
-/** What a signed request carries that must not reach an error: its session token and its signature. */
-const secretsOf = (headers: Readonly<Record<string, string>>): string[] => {
-  const token = headers['x-amz-security-token'];
-  const signature = /Signature=([0-9a-f]+)/u.exec(headers['authorization'] ?? '')?.[1];
-  return [token, signature].filter((secret): secret is string => secret !== undefined);
-};
-
 // An AWS region name: us-east-1, eu-central-2, us-gov-west-1...
 const regionName = '[a-z]{2}(?:-[a-z]+)+-\\d{1,2}';
 const regionPattern = new RegExp(`(?:^|\\.)jobs\\.iot(?:-fips)?\\.(${regionName})\\.(?:amazonaws\\.com(?:\\.cn)?|api\\.aws)$`, 'u');
@@ -191,14 +123,22 @@ export const isRegionName = (name: string): boolean => regionNameOnly.test(name)
 /** The region in a Jobs endpoint host (`data.jobs.iot.<region>.amazonaws.com`, `<prefix>.jobs.iot.<region>...`). */
 export const regionOf = (host: string): string | undefined => regionPattern.exec(host)?.[1];
 
-interface Resolved {
+/** The pause between polls by default: a minute. */
+export const defaultPollIntervalMs = 60_000;
+
+/** What {@link checkHttpsOptions} found: where to connect, the SigV4 region (`''` without credentials) and keys. */
+export interface CheckedHttpsOptions {
   readonly origin: URL;
   readonly region: string;
+  /** The credentials as a provider (fixed keys become one, checked); none in device-certificate mode. */
   readonly credentials?: CredentialsProvider;
-  readonly agent: http.Agent;
 }
 
-const resolve = (options: HttpsTransportOptions): Resolved => {
+/**
+ * Checks the options of {@link httpsTransport}, before any I/O and before the transport's code is loaded.
+ * Errors: throws InvalidRequestError naming every problem.
+ */
+export const checkHttpsOptions = (options: HttpsTransportOptions): CheckedHttpsOptions => {
   const { credentials, tls = {} } = options;
   const deviceCertificate = tls.cert !== undefined && tls.key !== undefined;
   let origin: URL | undefined;
@@ -232,32 +172,13 @@ const resolve = (options: HttpsTransportOptions): Resolved => {
   // URL drops a default :443, so the text is asked.
   const portGiven = /^(?:https?:\/\/)?(?:\[[^\]]*\]|[^/:?#]*):\d+/iu.test(options.endpoint);
   if (!portGiven && origin.protocol === 'https:' && deviceCertificate && credentials === undefined) origin.port = '8443';
-  const ca = tls.ca === undefined || typeof tls.ca === 'string' || Buffer.isBuffer(tls.ca) ? tls.ca : [...tls.ca];
-  const ownCheck = options.agent?.checkServerIdentity;
-  const agentOptions = {
-    keepAlive: true,
-    ...options.agent,
-    // TLS is always verified, the host name included, whatever the agent options say; a check of the caller's
-    // own (certificate pinning) runs after Node's.
-    rejectUnauthorized: true,
-    checkServerIdentity: (host: string, cert: PeerCertificate): Error | undefined => checkServerIdentity(host, cert) ?? ownCheck?.(host, cert),
-    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
-    ...(tls.key === undefined ? {} : { key: tls.key }),
-    ...(ca === undefined ? {} : { ca }),
-  };
+  // Fixed keys are checked now too (staticCredentials throws InvalidRequestError), not at the first request.
   return {
     origin,
     region: region ?? '',
-    agent: origin.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions),
     ...(credentials === undefined ? {} : { credentials: typeof credentials === 'function' ? credentials : staticCredentials(credentials) }),
   };
 };
-
-/** The pause between polls by default: a minute. */
-const defaultPollIntervalMs = 60_000;
-
-const credentialsFailure = (error: unknown): TransportError | Error =>
-  isJobsError(error) ? error : new TransportError(`cannot get credentials: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 
 /**
  * The Jobs API over HTTPS (the `iot-jobs-data` REST API): SigV4-signed with `credentials`, or
@@ -277,57 +198,19 @@ const credentialsFailure = (error: unknown): TransportError | Error =>
  * });
  */
 export const httpsTransport = (options: HttpsTransportOptions): JobsTransport => {
-  const { origin, region, credentials, agent } = resolve(options);
-  const scheduler = options.scheduler ?? asyncScheduler;
-  const pollIntervalMs = options.pollIntervalMs ?? defaultPollIntervalMs;
+  const checked = checkHttpsOptions(options);
+  // The transport's own code, node:http and its RxJS operators load now, in the background: a device that
+  // talks MQTT never loads them (docs/benchmarks.md, cold start).
+  const client = later(() => import('./https-client').then((loaded) => loaded.createHttpsTransport(options, checked)));
   const events = new Map<string, Observable<EventMessage>>();
-
-  const request = (call: Call): Observable<Reply> =>
-    defer(() => {
-      const { method, path, query, body } = httpCallOf(call);
-      const search = Object.entries(query).map(([name, value]) => `${encodePathSegment(name)}=${encodePathSegment(value)}`).join('&');
-      const base: Record<string, string> = {
-        host: origin.host,
-        'user-agent': 'iot-jobs-rx',
-        ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
-      };
-      const headers$ =
-        credentials === undefined
-          ? just(base)
-          : defer(() => credentials()).pipe(
-              take(1),
-              throwIfEmpty(() => new TransportError('the credentials provider gave no credentials', { operation: call.operation })),
-              mergeMap((keys) => signRequest({ method, path, query, headers: base, ...(body === undefined ? {} : { body }) }, { credentials: keys, region, service: 'iot-jobs-data', now: scheduler.now() })),
-              // After the signing too: credentials a provider made up (no secret, say) fail there, untyped.
-              catchError((error: unknown) => throwError(() => credentialsFailure(error))),
-              map((signed): Record<string, string> => ({ ...base, ...signed })),
-            );
-      return headers$.pipe(
-        mergeMap((headers) =>
-          sendHttp({ origin, method, target: search === '' ? path : `${path}?${search}`, headers, agent, operation: call.operation, ...(body === undefined ? {} : { body }) }).pipe(
-            map((response) => toReply(call, response, secretsOf(headers))),
-          ),
-        ),
-      );
-    });
-
   return {
     documentEncoding: 'json-string',
-    request,
+    request: (call: Call) => afterward(client, (transport) => transport.request(call)),
     events: (event: EventName, thingName: ThingName) => {
       const key = `${event}/${thingName}`;
       const existing = events.get(key);
       if (existing) return existing;
-      const event$ = pollEvent(event, {
-        request,
-        thingName,
-        scheduler,
-        newToken: randomToken,
-        intervalMs: pollIntervalMs,
-        maxIntervalMs: options.maxPollIntervalMs ?? Math.min(16 * pollIntervalMs, maxTimerMs),
-        failureLimit: options.pollFailureLimit ?? 5,
-        timeoutMs: options.pollTimeoutMs ?? 10_000,
-      }).pipe(share());
+      const event$ = afterward(client, (transport) => transport.events(event, thingName));
       events.set(key, event$);
       return event$;
     },

@@ -1,0 +1,67 @@
+import { Observable } from '../rx';
+
+/** A value made on first need by code loaded then (a dynamic `import()`), and the value once it is there. */
+export interface Later<T> {
+  /** The value, once made; `undefined` until then. */
+  readonly now: () => T | undefined;
+  /** Settles when the value is made, or with why it could not be. */
+  readonly ready: Promise<T>;
+}
+
+/**
+ * Starts making a value with `make` (which loads the code it needs), at once. The device entry uses it for the
+ * HTTPS transport and the credentials provider: an MQTT device never loads their code, their RxJS operators or
+ * node:http (docs/benchmarks.md, cold start).
+ */
+export const later = <T>(make: () => Promise<T>): Later<T> => {
+  let value: T | undefined;
+  const ready = make().then((made) => {
+    value = made;
+    return made;
+  });
+  // A failure reaches whoever subscribes through `afterward`; with nobody, it is not an unhandled rejection.
+  ready.catch(() => undefined);
+  return { now: () => value, ready };
+};
+
+/**
+ * `use(value)` once `value` is made: at once when it is (so a subscription made after the load behaves as if
+ * nothing were lazy), else when it is; unsubscribing before then uses nothing. Errors with what `make` or
+ * `use` threw.
+ */
+export const afterward = <T, R>(value: Later<T>, use: (value: T) => Observable<R>): Observable<R> =>
+  new Observable<R>((subscriber) => {
+    const forward = (made: T) =>
+      use(made).subscribe({
+        next: (item) => {
+          subscriber.next(item);
+        },
+        error: (error: unknown) => {
+          subscriber.error(error);
+        },
+        complete: () => {
+          subscriber.complete();
+        },
+      });
+    const made = value.now();
+    if (made !== undefined) return forward(made);
+    let inner: { unsubscribe: () => void } | undefined;
+    let closed = false;
+    value.ready.then(
+      (loaded) => {
+        if (closed) return;
+        try {
+          inner = forward(loaded);
+        } catch (error) {
+          subscriber.error(error);
+        }
+      },
+      (error: unknown) => {
+        subscriber.error(error);
+      },
+    );
+    return () => {
+      closed = true;
+      inner?.unsubscribe();
+    };
+  });
