@@ -2,7 +2,8 @@ import type { Observable, SchedulerLike } from '../rx';
 import { InvalidRequestError } from '../errors';
 import { isThingName } from '../codecs/primitives';
 import { just } from '../util/just';
-import { afterward, later } from '../util/later';
+import { copyCa } from '../util/ca-list';
+import { afterward, later, startFailure } from '../util/later';
 import { isTimerMs, maxTimerMs } from '../util/timer-limit';
 import type { Credentials } from './sigv4';
 
@@ -96,7 +97,8 @@ const endpointUrl = (endpoint: string): URL | undefined => {
  * (`no credentials: ... (not asked again for N ms)`), without a request. `timeoutMs` (default 10 000) and
  * `retryAfterMs` (default 30 000) are integers 1–2147483647. Errors: throws InvalidRequestError for bad options; the provider errors with
  * TransportError (`httpStatus` set for an HTTP refusal, e.g. 403 for a certificate not allowed the role
- * alias) when it has no valid credentials to give.
+ * alias) when it has no valid credentials to give. The options are checked (and copied) at once; the provider's
+ * own code, node:https included, loads when it is made, in the background.
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/authorizing-direct-aws.html
  * @example
  * const credentials = iotCredentialsProvider({ endpoint, roleAlias: 'jobs-role-alias', thingName: 'thing-A', cert, key, ca });
@@ -113,8 +115,23 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
       .filter(([, value]) => !isTimerMs(value, 1))
       .map(([name, value]) => `${name}: expected an integer 1-${maxTimerMs}, got ${String(value)}`),
   ];
+  const { ca, issue: caIssue } = copyCa(options.ca, 'ca');
+  if (caIssue !== undefined) issues.push(caIssue);
   if (issues.length > 0 || origin === undefined) throw new InvalidRequestError(issues);
+  // What was checked, copied: the caller may change its own object after this.
+  const checked: IotCredentialsProviderOptions = { ...options, ...(ca === undefined ? {} : { ca }) };
   // The provider's code, node:https and its RxJS operators load now, in the background (src/util/later.ts).
-  const provider = later(() => import('./iot-credentials').then((loaded) => loaded.fetchingProvider(options, origin)));
+  const provider = later(() =>
+    import('./iot-credentials').then(
+      (loaded) => {
+        try {
+          return loaded.fetchingProvider(checked, origin);
+        } catch (error) {
+          throw startFailure('the credentials provider', error);
+        }
+      },
+      (error: unknown) => Promise.reject(startFailure('the credentials provider', error)),
+    ),
+  );
   return () => afterward(provider, (fetch) => fetch());
 };

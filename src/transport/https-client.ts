@@ -106,8 +106,8 @@ const credentialsFailure = (error: unknown): TransportError | Error =>
   isJobsError(error) ? error : new TransportError(`cannot get credentials: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 
 /** The transport behind {@link httpsTransport}, for options it has checked. */
-export const createHttpsTransport = (options: HttpsTransportOptions, checked: CheckedHttpsOptions): JobsTransport => {
-  const { origin, region, credentials } = checked;
+export const createHttpsTransport = (checked: CheckedHttpsOptions): JobsTransport => {
+  const { origin, region, credentials, options } = checked;
   const agent = agentFor(options, origin);
   const scheduler = options.scheduler ?? asyncScheduler;
   const pollIntervalMs = options.pollIntervalMs ?? defaultPollIntervalMs;

@@ -1,5 +1,6 @@
 import type * as https from 'node:https';
 import type { Observable, SchedulerLike } from '../rx';
+import { show } from '../codecs/decode';
 import type { ThingName } from '../codecs/primitives';
 import { InvalidRequestError, type EventName, type OperationName } from '../errors';
 import { operations } from '../operations';
@@ -7,7 +8,8 @@ import { staticCredentials } from './credentials';
 import type { Credentials, CredentialsProvider } from './sigv4';
 import type { Call, EventMessage, JobsTransport } from './transport';
 import { isLoopbackHost } from '../util/loopback';
-import { afterward, later } from '../util/later';
+import { copyCa } from '../util/ca-list';
+import { afterward, later, startFailure } from '../util/later';
 import { isTimerMs, maxTimerMs } from '../util/timer-limit';
 
 /**
@@ -132,7 +134,22 @@ export interface CheckedHttpsOptions {
   readonly region: string;
   /** The credentials as a provider (fixed keys become one, checked); none in device-certificate mode. */
   readonly credentials?: CredentialsProvider;
+  /** The options as checked: a copy, with `tls.ca` and `agent` copied too (the caller may change its own). */
+  readonly options: HttpsTransportOptions;
 }
+
+// What node:http's Agent itself refuses when it is made (Node 20), checked here because the agent is made by the
+// code that loads later: `maxTotalSockets` a number of at least 1, `scheduling` fifo or lifo.
+const agentIssues = (agent: https.AgentOptions | undefined): string[] => {
+  const given: unknown = agent;
+  const field = (key: string): unknown => (typeof given === 'object' && given !== null ? Reflect.get(given, key) : undefined);
+  const maxTotalSockets = field('maxTotalSockets');
+  const scheduling = field('scheduling');
+  return [
+    ...(maxTotalSockets === undefined || (typeof maxTotalSockets === 'number' && maxTotalSockets >= 1) ? [] : [`agent.maxTotalSockets: expected a number of at least 1, got ${show(maxTotalSockets)}`]),
+    ...(scheduling === undefined || scheduling === 'fifo' || scheduling === 'lifo' ? [] : [`agent.scheduling: expected fifo or lifo, got ${show(scheduling)}`]),
+  ];
+};
 
 /**
  * Checks the options of {@link httpsTransport}, before any I/O and before the transport's code is loaded.
@@ -167,6 +184,9 @@ export const checkHttpsOptions = (options: HttpsTransportOptions): CheckedHttpsO
   if (maxPollIntervalMs !== undefined && maxPollIntervalMs < (pollIntervalMs ?? defaultPollIntervalMs)) {
     issues.push(`maxPollIntervalMs: expected at least pollIntervalMs (${String(pollIntervalMs ?? defaultPollIntervalMs)}), got ${String(maxPollIntervalMs)}`);
   }
+  const { ca, issue: caIssue } = copyCa(tls.ca, 'tls.ca');
+  if (caIssue !== undefined) issues.push(caIssue);
+  issues.push(...agentIssues(options.agent));
   if (issues.length > 0 || origin === undefined) throw new InvalidRequestError(issues);
   // AWS serves device-certificate HTTPS on 8443 (443 lacks the ALPN it would need), unless a port is given:
   // URL drops a default :443, so the text is asked.
@@ -177,6 +197,11 @@ export const checkHttpsOptions = (options: HttpsTransportOptions): CheckedHttpsO
     origin,
     region: region ?? '',
     ...(credentials === undefined ? {} : { credentials: typeof credentials === 'function' ? credentials : staticCredentials(credentials) }),
+    options: {
+      ...options,
+      tls: { ...tls, ...(ca === undefined ? {} : { ca }) },
+      ...(options.agent === undefined ? {} : { agent: { ...options.agent } }),
+    },
   };
 };
 
@@ -189,7 +214,9 @@ export const checkHttpsOptions = (options: HttpsTransportOptions): CheckedHttpsO
  * `pollFailureLimit` failed polls in a row a stream errors with TransportError. Errors: throws
  * InvalidRequestError for bad options; requests
  * error with TransportError (network, credentials, non-Jobs HTTP errors such as a 403 for a bad signature),
- * and Jobs exceptions become RejectedError with `httpStatus` and `exceptionName`.
+ * and Jobs exceptions become RejectedError with `httpStatus` and `exceptionName`. The options are checked at
+ * once; the transport's own code (node:http and node:https included) loads when it is made, in the
+ * background, and a request subscribed before that waits for it.
  * @see https://docs.aws.amazon.com/iot/latest/apireference/API_Operations_AWS_IoT_Jobs_Data_Plane.html
  * @example
  * const jobs = createJobsClient({
@@ -201,7 +228,18 @@ export const httpsTransport = (options: HttpsTransportOptions): JobsTransport =>
   const checked = checkHttpsOptions(options);
   // The transport's own code, node:http and its RxJS operators load now, in the background: a device that
   // talks MQTT never loads them (docs/benchmarks.md, cold start).
-  const client = later(() => import('./https-client').then((loaded) => loaded.createHttpsTransport(options, checked)));
+  const client = later(() =>
+    import('./https-client').then(
+      (loaded) => {
+        try {
+          return loaded.createHttpsTransport(checked);
+        } catch (error) {
+          throw startFailure('the HTTPS transport', error);
+        }
+      },
+      (error: unknown) => Promise.reject(startFailure('the HTTPS transport', error)),
+    ),
+  );
   const events = new Map<string, Observable<EventMessage>>();
   return {
     documentEncoding: 'json-string',

@@ -1,4 +1,6 @@
 import { Observable } from '../rx';
+import { TransportError, isJobsError } from '../errors';
+import { errorMessage } from './error-message';
 
 /** A value made on first need by code loaded then (a dynamic `import()`), and the value once it is there. */
 export interface Later<T> {
@@ -54,7 +56,10 @@ export const afterward = <T, R>(value: Later<T>, use: (value: T) => Observable<R
           inner = forward(loaded);
         } catch (error) {
           subscriber.error(error);
+          return;
         }
+        // Ended while `use`'s first items came (unsubscribed by `take(1)`, say), before `inner` was set.
+        if (subscriber.closed) inner.unsubscribe();
       },
       (error: unknown) => {
         subscriber.error(error);
@@ -65,3 +70,10 @@ export const afterward = <T, R>(value: Later<T>, use: (value: T) => Observable<R
       inner?.unsubscribe();
     };
   });
+
+/**
+ * Why `what` could not be made after its options were checked (its code did not load, or Node refused an option
+ * that was not checked): a TransportError, so that the requests that wait for it error typed.
+ */
+export const startFailure = (what: string, error: unknown): Error =>
+  isJobsError(error) ? error : new TransportError(`cannot start ${what}: ${errorMessage(error)}`, { cause: error });

@@ -1,5 +1,6 @@
-import { Observable, firstValueFrom, of } from 'rxjs';
-import { afterward, later } from '../../src/util/later';
+import { Observable, firstValueFrom, of, take } from 'rxjs';
+import { InvalidRequestError, TransportError } from '../../src';
+import { afterward, later, startFailure } from '../../src/util/later';
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -49,5 +50,32 @@ describe('later', () => {
     const early = firstValueFrom(afterward(made, use));
     await expect(early).rejects.toBe(thrown);
     await expect(firstValueFrom(afterward(made, use))).rejects.toBe(thrown);
+  });
+
+  it('later - an inner stream ended by its first item before the value was ready is torn down (review of stop 13)', async () => {
+    const made = later(() => Promise.resolve(1));
+    let tornDown = false;
+    const inner = new Observable<number>((subscriber) => {
+      subscriber.next(1);
+      return () => {
+        tornDown = true;
+      };
+    });
+    const seen: number[] = [];
+    afterward(made, () => inner)
+      .pipe(take(1))
+      .subscribe((item) => seen.push(item));
+    await tick();
+    expect(seen).toEqual([1]);
+    expect(tornDown).toBe(true);
+  });
+
+  it('later - startFailure makes a TransportError of what is not a JobsError, naming what could not start', () => {
+    const cause = new RangeError('maxTotalSockets out of range');
+    const failure = startFailure('the HTTPS transport', cause);
+    expect(failure).toBeInstanceOf(TransportError);
+    expect([failure.message, failure.cause]).toEqual(['cannot start the HTTPS transport: maxTotalSockets out of range', cause]);
+    const typed = new InvalidRequestError(['x']);
+    expect(startFailure('the HTTPS transport', typed)).toBe(typed);
   });
 });
