@@ -2,8 +2,8 @@ import type { Observable, SchedulerLike } from '../rx';
 import { InvalidRequestError } from '../errors';
 import { isThingName } from '../codecs/primitives';
 import { just } from '../util/just';
-import { copyCa } from '../util/ca-list';
-import { afterward, later, startFailure } from '../util/later';
+import { copyCa, type CaList } from '../util/ca-list';
+import { afterward, startLater } from '../util/later';
 import { isTimerMs, maxTimerMs } from '../util/timer-limit';
 import type { Credentials } from './sigv4';
 
@@ -78,6 +78,13 @@ export interface IotCredentialsProviderOptions {
   readonly scheduler?: SchedulerLike;
 }
 
+/** What {@link iotCredentialsProvider} checked: a copy of the options, the endpoint's URL and `ca` as checked. */
+export interface CheckedProviderOptions {
+  readonly options: IotCredentialsProviderOptions;
+  readonly origin: URL;
+  readonly ca?: CaList;
+}
+
 const endpointUrl = (endpoint: string): URL | undefined => {
   try {
     const url = new URL(endpoint.includes('://') ? endpoint : `https://${endpoint}`);
@@ -118,20 +125,9 @@ export const iotCredentialsProvider = (options: IotCredentialsProviderOptions): 
   const { ca, issue: caIssue } = copyCa(options.ca, 'ca');
   if (caIssue !== undefined) issues.push(caIssue);
   if (issues.length > 0 || origin === undefined) throw new InvalidRequestError(issues);
-  // What was checked, copied: the caller may change its own object after this.
-  const checked: IotCredentialsProviderOptions = { ...options, ...(ca === undefined ? {} : { ca }) };
+  // What was checked, copied (`ca` as checked): the caller may change its own object after this.
+  const checked = { options: { ...options }, origin, ...(ca === undefined ? {} : { ca }) };
   // The provider's code, node:https and its RxJS operators load now, in the background (src/util/later.ts).
-  const provider = later(() =>
-    import('./iot-credentials').then(
-      (loaded) => {
-        try {
-          return loaded.fetchingProvider(checked, origin);
-        } catch (error) {
-          throw startFailure('the credentials provider', error);
-        }
-      },
-      (error: unknown) => Promise.reject(startFailure('the credentials provider', error)),
-    ),
-  );
+  const provider = startLater('the credentials provider', () => import('./iot-credentials').then((loaded) => loaded.fetchingProvider(checked)));
   return () => afterward(provider, (fetch) => fetch());
 };

@@ -9,7 +9,7 @@ import type { ThingName } from '../codecs/primitives';
 import { TransportError, isJobsError, type EventName } from '../errors';
 import { randomToken } from '../streams/request';
 import { headerValue, sendHttp, type HttpResponse } from './http-request';
-import { defaultPollIntervalMs, encodePathSegment, exceptionNameOf, httpCallOf, type CheckedHttpsOptions, type HttpsTransportOptions } from './https';
+import { defaultPollIntervalMs, encodePathSegment, exceptionNameOf, httpCallOf, type CheckedHttpsOptions } from './https';
 import { pollEvent } from './https-poll';
 import { signRequest } from './sigv4';
 import type { Call, EventMessage, JobsTransport, Reply } from './transport';
@@ -84,9 +84,8 @@ const secretsOf = (headers: Readonly<Record<string, string>>): string[] => {
 };
 
 /** The keep-alive agent: TLS always verified, with the device certificate when there is one. */
-const agentFor = (options: HttpsTransportOptions, origin: URL): http.Agent => {
+const agentFor = ({ options, origin, ca }: CheckedHttpsOptions): http.Agent => {
   const { tls = {} } = options;
-  const ca = tls.ca === undefined || typeof tls.ca === 'string' || Buffer.isBuffer(tls.ca) ? tls.ca : [...tls.ca];
   const ownCheck = options.agent?.checkServerIdentity;
   const agentOptions = {
     keepAlive: true,
@@ -108,7 +107,7 @@ const credentialsFailure = (error: unknown): TransportError | Error =>
 /** The transport behind {@link httpsTransport}, for options it has checked. */
 export const createHttpsTransport = (checked: CheckedHttpsOptions): JobsTransport => {
   const { origin, region, credentials, options } = checked;
-  const agent = agentFor(options, origin);
+  const agent = agentFor(checked);
   const scheduler = options.scheduler ?? asyncScheduler;
   const pollIntervalMs = options.pollIntervalMs ?? defaultPollIntervalMs;
   const events = new Map<string, Observable<EventMessage>>();

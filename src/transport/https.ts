@@ -8,8 +8,8 @@ import { staticCredentials } from './credentials';
 import type { Credentials, CredentialsProvider } from './sigv4';
 import type { Call, EventMessage, JobsTransport } from './transport';
 import { isLoopbackHost } from '../util/loopback';
-import { copyCa } from '../util/ca-list';
-import { afterward, later, startFailure } from '../util/later';
+import { copyCa, type CaList } from '../util/ca-list';
+import { afterward, startLater } from '../util/later';
 import { isTimerMs, maxTimerMs } from '../util/timer-limit';
 
 /**
@@ -134,7 +134,9 @@ export interface CheckedHttpsOptions {
   readonly region: string;
   /** The credentials as a provider (fixed keys become one, checked); none in device-certificate mode. */
   readonly credentials?: CredentialsProvider;
-  /** The options as checked: a copy, with `tls.ca` and `agent` copied too (the caller may change its own). */
+  /** `tls.ca` as checked, copied. */
+  readonly ca?: CaList;
+  /** The options as checked: a copy, with `tls` and `agent` copied too (the caller may change its own). */
   readonly options: HttpsTransportOptions;
 }
 
@@ -197,11 +199,8 @@ export const checkHttpsOptions = (options: HttpsTransportOptions): CheckedHttpsO
     origin,
     region: region ?? '',
     ...(credentials === undefined ? {} : { credentials: typeof credentials === 'function' ? credentials : staticCredentials(credentials) }),
-    options: {
-      ...options,
-      tls: { ...tls, ...(ca === undefined ? {} : { ca }) },
-      ...(options.agent === undefined ? {} : { agent: { ...options.agent } }),
-    },
+    ...(ca === undefined ? {} : { ca }),
+    options: { ...options, tls: { ...tls }, ...(options.agent === undefined ? {} : { agent: { ...options.agent } }) },
   };
 };
 
@@ -228,18 +227,7 @@ export const httpsTransport = (options: HttpsTransportOptions): JobsTransport =>
   const checked = checkHttpsOptions(options);
   // The transport's own code, node:http and its RxJS operators load now, in the background: a device that
   // talks MQTT never loads them (docs/benchmarks.md, cold start).
-  const client = later(() =>
-    import('./https-client').then(
-      (loaded) => {
-        try {
-          return loaded.createHttpsTransport(checked);
-        } catch (error) {
-          throw startFailure('the HTTPS transport', error);
-        }
-      },
-      (error: unknown) => Promise.reject(startFailure('the HTTPS transport', error)),
-    ),
-  );
+  const client = startLater('the HTTPS transport', () => import('./https-client').then((loaded) => loaded.createHttpsTransport(checked)));
   const events = new Map<string, Observable<EventMessage>>();
   return {
     documentEncoding: 'json-string',

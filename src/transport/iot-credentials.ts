@@ -6,7 +6,7 @@ import { DecodeError, TransportError } from '../errors';
 import { decodeParsed, parseJson } from '../codecs/decode';
 import { HttpErrorBody } from '../codecs/http';
 import { errorMessage } from '../util/error-message';
-import type { IotCredentialsProviderOptions } from './credentials';
+import type { CheckedProviderOptions } from './credentials';
 import { headerValue, sendHttp, type HttpResponse } from './http-request';
 import type { Credentials } from './sigv4';
 
@@ -67,9 +67,8 @@ const readCredentials = (response: HttpResponse): Credentials => {
 };
 
 /** The provider behind {@link iotCredentialsProvider}, for options it has checked. */
-export const fetchingProvider = (options: IotCredentialsProviderOptions, origin: URL): (() => Observable<Credentials>) => {
+export const fetchingProvider = ({ options, origin, ca }: CheckedProviderOptions): (() => Observable<Credentials>) => {
   const { roleAlias, thingName, timeoutMs = 10_000, retryAfterMs = 30_000, scheduler = asyncScheduler } = options;
-  const ca = options.ca === undefined || typeof options.ca === 'string' || Buffer.isBuffer(options.ca) ? options.ca : [...options.ca];
   const agent = new https.Agent({ keepAlive: true, cert: options.cert, key: options.key, ...(ca === undefined ? {} : { ca }) });
   const headers = { host: origin.host, accept: 'application/json', ...(thingName === undefined ? {} : { 'x-amzn-iot-thingname': thingName }) };
   const exchange = { origin, method: 'GET', target: `/role-aliases/${roleAlias}/credentials`, headers, agent };

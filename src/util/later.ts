@@ -77,3 +77,10 @@ export const afterward = <T, R>(value: Later<T>, use: (value: T) => Observable<R
  */
 export const startFailure = (what: string, error: unknown): Error =>
   isJobsError(error) ? error : new TransportError(`cannot start ${what}: ${errorMessage(error)}`, { cause: error });
+
+/**
+ * {@link later} for a part of the library that starts once its options are checked (`start` loads its code and
+ * makes it): a failure to load or make it becomes {@link startFailure}'s TransportError.
+ */
+export const startLater = <T>(what: string, start: () => Promise<T>): Later<T> =>
+  later(() => start().catch((error: unknown) => Promise.reject(startFailure(what, error))));

@@ -1,6 +1,6 @@
 import { Observable, firstValueFrom, of, take } from 'rxjs';
 import { InvalidRequestError, TransportError } from '../../src';
-import { afterward, later, startFailure } from '../../src/util/later';
+import { afterward, later, startFailure, startLater } from '../../src/util/later';
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -77,5 +77,20 @@ describe('later', () => {
     expect([failure.message, failure.cause]).toEqual(['cannot start the HTTPS transport: maxTotalSockets out of range', cause]);
     const typed = new InvalidRequestError(['x']);
     expect(startFailure('the HTTPS transport', typed)).toBe(typed);
+  });
+
+  it('later - startLater: a start that fails, by a rejection or a throw in its last step, errors typed', async () => {
+    const rejected = startLater('the HTTPS transport', () => Promise.reject(new Error('no chunk')));
+    const thrown = startLater('the credentials provider', () =>
+      Promise.resolve().then((): number => {
+        throw new RangeError('bad option');
+      }),
+    );
+    const first = await firstValueFrom(afterward(rejected, () => of(1))).catch((e: unknown) => e);
+    const second = await firstValueFrom(afterward(thrown, () => of(1))).catch((e: unknown) => e);
+    expect([first, second].map((e) => (e instanceof TransportError ? e.message : e))).toEqual([
+      'cannot start the HTTPS transport: no chunk',
+      'cannot start the credentials provider: bad option',
+    ]);
   });
 });
